@@ -69,7 +69,7 @@ def describe_expected(expected: set[str]) -> str:
     for needed, message in _CONTEXTS:
         if needed <= expected:
             return message
-    if _EXPRESSION_STARTS <= expected:
+    if expected >= _EXPRESSION_STARTS:
         return "expected a value or expression such as `admin`, `self.amount > 0` or `\"text\"`"
     items = sorted(expected - {"DOC", "$END"}, key=lambda t: (t != "NAME", phrase(t)))
     if not items:

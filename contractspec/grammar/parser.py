@@ -8,10 +8,10 @@ diagnostic per error and everything else still lowers to IR.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-import re
 from pathlib import Path
 from typing import Any
 

@@ -1,0 +1,202 @@
+"""The one pipeline: read → parse → lower → gather modules → resolve `use` → check.
+
+The CLI and the language server both call `analyze_workspace` / `analyze_texts`; nothing
+here prints, and nothing here imports an editor protocol.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contractspec.check.engine import run_checks
+from contractspec.check.suppress import apply_suppressions
+from contractspec.check.symbols import SymbolTable
+from contractspec.diagnostics import Diagnostic, Severity
+from contractspec.evolve.lock import read_lock
+from contractspec.grammar.lower import LoweredFile, lower_file
+from contractspec.grammar.parser import parse_source
+from contractspec.ir import nodes as ir
+from contractspec.source import SourceFile
+from contractspec.workspace.config import Config, find_root, load_config
+from contractspec.workspace.loader import (
+    SPEC_SUFFIX,
+    WorkspaceError,
+    display,
+    file_diagnostic,
+    read_spec,
+    spec_files_under,
+    std_display,
+    std_modules,
+)
+from contractspec.workspace.modules import assemble_modules
+
+
+@dataclass
+class Stats:
+    """Time (seconds) and counts per phase, for `cspec check --stats` and benchmarks."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    files: int = 0
+    lines: int = 0
+    declarations: int = 0
+
+    def timed(self, phase: str, started: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
+
+
+@dataclass
+class Analysis:
+    config: Config
+    sources: dict[str, SourceFile]
+    program: ir.Program
+    symbols: SymbolTable
+    diagnostics: list[Diagnostic]
+    stats: Stats
+    paths: dict[str, Path] = field(default_factory=dict)  # display path -> file on disk
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    def diagnostics_for(self, path: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.span.file == path]
+
+
+class _Session:
+    """One analysis run: the files read so far and what they produced."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.sources: dict[str, SourceFile] = {}
+        self.paths: dict[str, Path] = {}
+        self.lowered: dict[str, LoweredFile] = {}
+        self.std_files: set[str] = set()
+        self.diagnostics: list[Diagnostic] = []
+        self.stats = Stats()
+
+    def add_file(self, path: Path, name: str) -> None:
+        if name in self.sources:
+            return
+        started = time.perf_counter()
+        result = read_spec(path, name, self.config.max_file_bytes)
+        self.stats.timed("read", started)
+        self.paths[name] = path
+        self.add_source(result.source, result.diagnostics, parse=result.ok)
+
+    def add_source(self, source: SourceFile, diagnostics: Iterable[Diagnostic] = (),
+                   parse: bool = True) -> None:
+        self.sources[source.path] = source
+        self.diagnostics.extend(diagnostics)
+        self.stats.files += 1
+        self.stats.lines += source.line_count
+        if not parse:
+            self.lowered[source.path] = LoweredFile(source.path)
+            return
+        started = time.perf_counter()
+        parsed = parse_source(source)
+        self.stats.timed("parse", started)
+        started = time.perf_counter()
+        lowered = lower_file(source, parsed.chunks)
+        self.stats.timed("lower", started)
+        self.diagnostics.extend(parsed.diagnostics)
+        self.diagnostics.extend(lowered.diagnostics)
+        self.lowered[source.path] = lowered
+
+    def load_std(self, name: str) -> bool:
+        path = std_modules().get(name)
+        if path is None:
+            return False
+        shown = std_display(path)
+        self.std_files.add(shown)
+        self.add_file(path, shown)
+        return True
+
+    def load_path(self, base: Path, relative: str) -> list[str]:
+        """Load the spec files at `base/relative` (a file or a folder); their display names."""
+        target = (base / relative).resolve()
+        files = [target] if target.is_file() else (
+            spec_files_under(target) if target.is_dir() else [])
+        if not files and not target.suffix:
+            candidate = target.with_suffix(SPEC_SUFFIX)
+            files = [candidate] if candidate.is_file() else []
+        names = [display(f, self.config.root) for f in files]
+        for f, n in zip(files, names, strict=True):
+            self.add_file(f, n)
+        return names
+
+    def finish(self) -> Analysis:
+        started = time.perf_counter()
+        program, module_diags = assemble_modules(self)
+        self.stats.timed("modules", started)
+        started = time.perf_counter()
+        symbols = SymbolTable(program)
+        lock, lock_diags = read_lock(self.config.root)
+        check_diags = [*lock_diags, *run_checks(program, symbols, lock)]
+        self.stats.timed("check", started)
+        self.stats.declarations = sum(1 for m in program.modules if not m.std
+                                      for _ in symbols.symbols(m.name))
+        diagnostics = [*self.diagnostics, *module_diags, *check_diags]
+        diagnostics = apply_suppressions(diagnostics, self.sources, self.config.rules)
+        diagnostics = [d for d in diagnostics if d.span.file not in self.std_files]
+        diagnostics.sort(key=Diagnostic.sort_key)
+        return Analysis(self.config, self.sources, program, symbols, diagnostics, self.stats,
+                        self.paths)
+
+
+def workspace_files(paths: Sequence[Path]) -> tuple[Config, list[Path]]:
+    """The configuration and the spec files that `paths` stand for.
+
+    A folder stands for every spec under it (or under its `cspec.toml` spec folders); a
+    file for itself, with the rest of its workspace loaded to resolve names.
+    """
+    if not paths:
+        paths = [Path.cwd()]
+    for path in paths:
+        if not path.exists():
+            raise WorkspaceError(f"no such file or directory: {path}")
+    first = paths[0]
+    root = find_root(first) or (first if first.is_dir() else first.parent)
+    config = load_config(root)
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "cspec.toml").is_file() and path.resolve() == config.root:
+                for folder in config.spec_dirs():
+                    files.extend(spec_files_under(folder))
+            else:
+                files.extend(spec_files_under(path))
+        else:
+            files.append(path)
+    if config.path is not None:
+        for folder in config.spec_dirs():
+            files.extend(spec_files_under(folder))
+    unique = list(dict.fromkeys(f.resolve() for f in files))
+    if not unique:
+        where = ", ".join(str(p) for p in paths)
+        raise WorkspaceError(f"no {SPEC_SUFFIX} files found in {where}")
+    return config, unique
+
+
+def analyze_workspace(paths: Sequence[Path]) -> Analysis:
+    """Analyse the workspace that `paths` belong to. Raises WorkspaceError on usage errors."""
+    config, files = workspace_files(paths)
+    session = _Session(config)
+    for path in files:
+        session.add_file(path, display(path, config.root))
+    return session.finish()
+
+
+def analyze_texts(texts: dict[str, str], config: Config | None = None,
+                  root: Path | None = None) -> Analysis:
+    """Analyse in-memory files (editor buffers, tests); `use … from` paths resolve on disk
+    relative to `root` (default: the current folder)."""
+    session = _Session(config or Config(root=(root or Path.cwd()).resolve()))
+    for name in sorted(texts):
+        text = texts[name]
+        session.add_source(SourceFile(name, text), [] if text.strip() else [
+            file_diagnostic(name, "CS114", "file is empty: start it with `module <name>`",
+                            Severity.WARNING)], parse=bool(text.strip()))
+    return session.finish()

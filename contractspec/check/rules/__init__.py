@@ -1,0 +1,11 @@
+"""Every check, one module per family; importing this package registers them all."""
+
+from contractspec.check.rules import (  # noqa: F401  (each module registers its rules)
+    events,
+    names,
+    policy,
+    releases,
+    syntax,
+    types,
+    workflows,
+)
