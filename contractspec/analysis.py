@@ -24,6 +24,7 @@ from contractspec.workspace.config import Config, find_root, load_config
 from contractspec.workspace.loader import (
     SPEC_SUFFIX,
     WorkspaceError,
+    decode_spec,
     display,
     file_diagnostic,
     read_spec,
@@ -65,11 +66,16 @@ class Analysis:
         return [d for d in self.diagnostics if d.span.file == path]
 
 
+# display path -> (text, parse diagnostics, lowered file) of its last parse
+ParseCache = dict[str, tuple[str, list[Diagnostic], LoweredFile]]
+
+
 class _Session:
     """One analysis run: the files read so far and what they produced."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, cache: ParseCache | None = None) -> None:
         self.config = config
+        self.cache = cache
         self.sources: dict[str, SourceFile] = {}
         self.paths: dict[str, Path] = {}
         self.lowered: dict[str, LoweredFile] = {}
@@ -95,13 +101,20 @@ class _Session:
         if not parse:
             self.lowered[source.path] = LoweredFile(source.path)
             return
-        started = time.perf_counter()
-        parsed = parse_source(source)
-        self.stats.timed("parse", started)
-        started = time.perf_counter()
-        lowered = lower_file(source, parsed.chunks)
-        self.stats.timed("lower", started)
-        self.diagnostics.extend(parsed.diagnostics)
+        cached = self.cache.get(source.path) if self.cache is not None else None
+        if cached is not None and cached[0] == source.text:
+            _, parse_diagnostics, lowered = cached
+        else:
+            started = time.perf_counter()
+            parsed = parse_source(source)
+            self.stats.timed("parse", started)
+            started = time.perf_counter()
+            lowered = lower_file(source, parsed.chunks)
+            self.stats.timed("lower", started)
+            parse_diagnostics = parsed.diagnostics
+            if self.cache is not None:
+                self.cache[source.path] = (source.text, parse_diagnostics, lowered)
+        self.diagnostics.extend(parse_diagnostics)
         self.diagnostics.extend(lowered.diagnostics)
         self.lowered[source.path] = lowered
 
@@ -199,4 +212,30 @@ def analyze_texts(texts: dict[str, str], config: Config | None = None,
         session.add_source(SourceFile(name, text), [] if text.strip() else [
             file_diagnostic(name, "CS114", "file is empty: start it with `module <name>`",
                             Severity.WARNING)], parse=bool(text.strip()))
+    return session.finish()
+
+
+def analyze_sources(config: Config, files: Sequence[Path], texts: dict[str, str],
+                    cache: ParseCache | None = None) -> Analysis:
+    """Analyse workspace files on disk, reading an editor's unsaved text (display path ->
+    text) instead of the disk where it has one; texts of files not in `files` are added.
+    `cache` keeps each file's parse between runs, so only changed files are parsed again."""
+    session = _Session(config, cache)
+    for path in files:
+        name = display(path, config.root)
+        if name in texts:
+            session.paths[name] = path
+        else:
+            session.add_file(path, name)
+    for name in sorted(texts):
+        data = texts[name].encode("utf-8", errors="replace")
+        if len(data) > config.max_file_bytes:
+            message = (f"file is too large to check ({len(data) / 1_048_576:.1f} MB; the limit "
+                       f"is {config.max_file_bytes / 1_048_576:.1f} MB, set by `max_file_bytes` "
+                       "in cspec.toml)")
+            session.add_source(SourceFile(name, ""), [file_diagnostic(name, "CS113", message)],
+                               parse=False)
+            continue
+        result = decode_spec(data, name)
+        session.add_source(result.source, result.diagnostics, parse=result.ok)
     return session.finish()
