@@ -233,7 +233,7 @@ class _Checker:
                             fixes=(Fix(title=f"Replace with `self.{name}`", span=expr.span,
                                        replacement=f"self.{name}"),))
             return
-        suggestion = found.suggestion or _closest(name, [AUTHENTICATED])
+        suggestion = found.suggestion or closest(name, [AUTHENTICATED])
         self.ctx.report_unknown(ref, "permission or role", suggestion, "CS310")
 
     def compare(self, expr: ir.BinaryExpr) -> None:
@@ -278,12 +278,12 @@ class _Checker:
         values = [v.name for v in other.enum.values]
         if value in values:
             return
-        suggestion = _closest(value, values)
+        suggestion = closest(value, values)
         self.ctx.report("CS313", f"`{value}` is not a value of enum `{other.enum.name}` "
                         f"(`{other.text}`)", name.span,
                         help=f"did you mean `{suggestion}`?" if suggestion else
                         "its values are " + ", ".join(f"`{v}`" for v in values),
-                        fixes=_replace(name.span, suggestion))
+                        fixes=replace_fix(name.span, suggestion))
 
     def same_record(self, expr: ir.BinaryExpr, left: _Value, right: _Value) -> None:
         if left.record is None or right.record is None:
@@ -358,12 +358,12 @@ class _Checker:
     def unknown_field(self, path: ir.PathExpr, index: int, fields: _Fields) -> None:
         part = path.parts[index]
         names = [f.name for f in fields.fields]
-        suggestion = _closest(part, names)
+        suggestion = closest(part, names)
         offset = len(".".join(path.parts[:index])) + 1
         span = sub_span(path.span, ".".join(path.parts), offset, len(part))
         self.ctx.report("CS311", f"{fields.owner} has no field `{part}`", span,
                         help=f"did you mean `{suggestion}`?" if suggestion else None,
-                        fixes=_replace(span, suggestion))
+                        fixes=replace_fix(span, suggestion))
 
 
 def _kind(value: _Value) -> str:
@@ -388,12 +388,14 @@ def _text(expr: ir.PathExpr) -> str:
     return ".".join(expr.parts)
 
 
-def _closest(name: str, options: list[str]) -> str | None:
+def closest(name: str, options: list[str]) -> str | None:
+    """The option closest to a misspelled name, if any is close enough."""
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _replace(span: Span, suggestion: str | None) -> tuple[Fix, ...]:
+def replace_fix(span: Span, suggestion: str | None) -> tuple[Fix, ...]:
+    """A fix replacing `span` with the suggestion, when there is one."""
     if suggestion is None:
         return ()
     return (Fix(title=f"Replace with `{suggestion}`", span=span, replacement=suggestion),)
