@@ -1,15 +1,274 @@
-"""The release lock `cspec.lock` (being written: see issue 2, CS6xx)."""
+"""The release lock `cspec.lock`: a snapshot of every public contract at the last release.
+
+`cspec release` writes it at the workspace root; every analysis reads it back so that the
+checks can compare the current specs with what was released (CS601, CS602). The file is
+canonical JSON (sorted keys, two-space indent, a final newline), so it diffs well in review:
+
+    {"lock_version": 1, "release": "1.4.0" | null,
+     "modules": {"crm": {"version": "1.4.0",
+                         "operations": {"createDeal": {"v1": {..., "hash": "sha256:…"}}},
+                         "events": {"deal.created": {"v1": {"payload": {...}, "hash": …}}},
+                         "entities": {...}, "types": {...}, "enums": {...},
+                         "workflows": {...}, "permissions": {...}, "roles": {...},
+                         "grants": {...}, "policies": {...}, "jobs": {...}}}}
+
+Each item's `hash` is the sha256 of its canonical JSON without the hash: two contracts are
+the same exactly when their hashes are. Doc comments, spans and annotation-only attributes
+(`@label`, `@deprecated`, `@pii`, `@renamedFrom`) are not part of a contract.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
-from contractspec.diagnostics import Diagnostic
+from contractspec.diagnostics import Diagnostic, Severity
+from contractspec.ir import nodes as ir
+from contractspec.source import SourceFile
 
 LOCK_NAME = "cspec.lock"
+LOCK_VERSION = 1
+UNVERSIONED = "unversioned"  # the version key of an operation or event declared without one
+VERSIONED_SECTIONS = ("operations", "events")
+_NOT_CONTRACT = frozenset({"label", "deprecated", "pii", "renamedFrom"})
+_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+               "in": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+
+Json = dict[str, Any]
 
 
-def read_lock(root: Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """The parsed lock of the last release under `root`, if there is one."""
-    return None, []
+def canonical(data: Any) -> str:
+    """The canonical text of a lock (or of any JSON value)."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def contract_hash(item: Json) -> str:
+    """The hash of one contract: sha256 over its compact canonical JSON, `hash` left out."""
+    body = {k: v for k, v in item.items() if k != "hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _hashed(item: Json) -> Json:
+    return {**item, "hash": contract_hash(item)}
+
+
+# ---- rendering the IR as contract text ----------------------------------------------------
+
+
+def type_text(type_: ir.TypeRef) -> str:
+    """`string(1..200)`, `ref identity.User`, `page<Deal>`, `Address[]` (optionality aside)."""
+    text = ("ref " if type_.is_ref else "") + type_.name
+    if type_.generics:
+        text += "<" + ", ".join(type_text(g) + ("?" if g.optional else "")
+                                for g in type_.generics) + ">"
+    if type_.args:
+        text += "(" + ", ".join(
+            f"{a.min or ''}..{a.max or ''}" if a.is_range else str(a.value) for a in type_.args
+        ) + ")"
+    return text + ("[]" if type_.is_list else "")
+
+
+def expr_text(expr: ir.Expr, parent: int = 0) -> str:
+    """An expression as canonical text, parenthesised only where precedence needs it."""
+    if isinstance(expr, ir.LiteralExpr):
+        return expr.text
+    if isinstance(expr, ir.PathExpr):
+        return ".".join(expr.parts)
+    if isinstance(expr, ir.CallExpr):
+        return f"{expr.name}({', '.join(expr_text(a) for a in expr.args)})"
+    if isinstance(expr, ir.ListExpr):
+        return "[" + ", ".join(expr_text(i) for i in expr.items) + "]"
+    if isinstance(expr, ir.UnaryExpr):
+        own = 3 if expr.op == "not" else 7
+        text = ("not " if expr.op == "not" else expr.op) + expr_text(expr.operand, own)
+    else:
+        own = _PRECEDENCE[expr.op]
+        text = f"{expr_text(expr.left, own)} {expr.op} {expr_text(expr.right, own + 1)}"
+    return f"({text})" if own < parent else text
+
+
+def _attribute(attr: ir.Attribute, prefix: str = "@") -> str:
+    args = f"({', '.join(expr_text(a) for a in attr.args)})" if attr.args else ""
+    return f"{prefix}{attr.name}{args}"
+
+
+def _fields(fields: tuple[ir.FieldDecl, ...]) -> Json:
+    return {f.name: {
+        "type": type_text(f.type),
+        "optional": f.type.optional,
+        "default": expr_text(f.default) if f.default is not None else None,
+        "attributes": [_attribute(a) for a in f.attributes if a.name not in _NOT_CONTRACT],
+    } for f in fields}
+
+
+def _event_ref(ref: ir.EventRef | None) -> str | None:
+    return None if ref is None else f"{ref.name} {ref.version}" if ref.version else ref.name
+
+
+def _version(version: str | None) -> str:
+    return version or UNVERSIONED
+
+
+# ---- building the lock ----------------------------------------------------------------------
+
+
+def _operation(op: ir.OperationDecl) -> Json:
+    return _hashed({
+        "kind": op.kind,
+        "input": _fields(op.input),
+        "output": type_text(op.output) + ("?" if op.output.optional else "")
+        if op.output is not None else None,
+        "policy": expr_text(op.policy) if op.policy is not None else None,
+        "errors": {e.name: {"status": e.status} for e in op.errors},
+    })
+
+
+def _workflow(flow: ir.WorkflowDecl) -> Json:
+    states = {s.name for t in flow.transitions for s in (*t.sources, t.target)}
+    states |= {f.name for f in flow.finals} | ({flow.initial.name} if flow.initial else set())
+    return _hashed({
+        "subject": flow.subject.name,
+        "initial": flow.initial.name if flow.initial else None,
+        "states": sorted(states),
+        "finals": sorted(f.name for f in flow.finals),
+        "transitions": {t.name: {
+            "from": [s.name for s in t.sources], "to": t.target.name,
+            "by": expr_text(t.by) if t.by is not None else None,
+            "when": expr_text(t.when) if t.when is not None else None,
+            "emits": _event_ref(t.emits),
+        } for t in flow.transitions},
+    })
+
+
+def _job(job: ir.JobDecl) -> Json:
+    backoff = job.backoff
+    return _hashed({
+        "input": _fields(job.input),
+        "retries": job.retries,
+        "backoff": f"{backoff.strategy}({', '.join(expr_text(a) for a in backoff.args)})"
+        if backoff is not None else None,
+        "timeout": job.timeout.text if job.timeout is not None else None,
+    })
+
+
+def _grants(module: ir.Module) -> Json:
+    held: dict[str, set[str]] = {}
+    for grant in module.grants:
+        for role in grant.roles:
+            held.setdefault(role.name, set()).update(p.name for p in grant.permissions)
+    return {role: _hashed({"permissions": sorted(perms)}) for role, perms in held.items()}
+
+
+def module_lock(module: ir.Module) -> Json:
+    """The lock entry of one module."""
+    versioned: dict[str, Json] = {"operations": {}, "events": {}}
+    for op in module.operations:
+        versioned["operations"].setdefault(op.name, {})[_version(op.version)] = _operation(op)
+    for event in module.events:
+        versioned["events"].setdefault(event.name, {})[_version(event.version)] = _hashed(
+            {"payload": _fields(event.payload)})
+    return {
+        "version": module.version,
+        **versioned,
+        "entities": {e.name: _hashed({
+            "fields": _fields(e.fields),
+            "constraints": [_attribute(c, "@@") for c in e.constraints],
+        }) for e in module.entities},
+        "types": {t.name: _hashed({"fields": _fields(t.fields)}) for t in module.types},
+        "enums": {e.name: _hashed({"values": [v.name for v in e.values]})
+                  for e in module.enums},
+        "workflows": {w.name: _workflow(w) for w in module.workflows},
+        "permissions": {p.name: _hashed({"description": p.description})
+                        for p in module.permissions},
+        "roles": {r.name: _hashed({"description": r.description}) for r in module.roles},
+        "grants": _grants(module),
+        "policies": {p.entity.name: _hashed({"rules": {r.action.name: expr_text(r.rule)
+                                                       for r in p.rules}})
+                     for p in module.policies},
+        "jobs": {j.name: _job(j) for j in module.jobs},
+    }
+
+
+def build_lock(program: ir.Program, version: str | None = None) -> Json:
+    """The lock of `program`'s own (non-std) modules, labelled with a release `version`."""
+    return {
+        "lock_version": LOCK_VERSION,
+        "release": version,
+        "modules": {m.name: module_lock(m) for m in sorted(program.modules, key=lambda m: m.name)
+                    if not m.std},
+    }
+
+
+def write_lock(root: Path, program: ir.Program, version: str | None = None) -> Path:
+    """Write `cspec.lock` under `root`, atomically (a reader never sees half a lock) and only
+    when its text changes."""
+    path = root / LOCK_NAME
+    text = canonical(build_lock(program, version)).encode("utf-8")
+    if path.is_file() and path.read_bytes() == text:
+        return path
+    partial = path.with_name(LOCK_NAME + ".tmp")
+    partial.write_bytes(text)
+    partial.replace(path)
+    return path
+
+
+# ---- reading it back ------------------------------------------------------------------------
+
+
+def read_lock(root: Path) -> tuple[Json | None, list[Diagnostic]]:
+    """The parsed lock of the last release under `root` (None when there is none), and a
+    CS603 diagnostic when it cannot be used."""
+    path = root / LOCK_NAME
+    if not path.is_file():
+        return None, []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [_problem(SourceFile(LOCK_NAME, ""), 0, f"cannot read {LOCK_NAME}: "
+                               f"{getattr(error, 'strerror', None) or error}")]
+    source = SourceFile(LOCK_NAME, text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return None, [_problem(source, error.pos, f"{LOCK_NAME} is not valid JSON: {error.msg}")]
+    except RecursionError:
+        return None, [_problem(source, 0, f"{LOCK_NAME} is nested too deeply")]
+    problem = lock_shape_error(data)
+    if problem is not None:
+        return None, [_problem(source, 0, f"{LOCK_NAME} {problem}")]
+    return data, []
+
+
+def lock_shape_error(data: Any) -> str | None:
+    """What is wrong with the structure of a parsed lock, or None."""
+    if not isinstance(data, dict):
+        return "must hold a JSON object"
+    if data.get("lock_version") != LOCK_VERSION:
+        return (f"has lock_version {data.get('lock_version')!r}; this cspec reads version "
+                f"{LOCK_VERSION}")
+    modules = data.get("modules")
+    if not isinstance(modules, dict):
+        return "has no `modules` object"
+    for name, module in modules.items():
+        if not isinstance(module, dict):
+            return f"module `{name}` is not an object"
+        for section in VERSIONED_SECTIONS:
+            items = module.get(section, {})
+            if not isinstance(items, dict) or not all(
+                isinstance(versions, dict) and all(
+                    isinstance(item, dict) and isinstance(item.get("hash"), str)
+                    for item in versions.values())
+                    for versions in items.values()):
+                return f"module `{name}`: `{section}` must map names to versions to items " \
+                       "with a `hash`"
+    return None
+
+
+def _problem(source: SourceFile, offset: int, message: str) -> Diagnostic:
+    return Diagnostic(code="CS603", severity=Severity.ERROR, message=message,
+                      span=source.span(offset, min(offset + 1, len(source.text))),
+                      help=f"restore {LOCK_NAME} from version control, or write it again with "
+                           "`cspec release`")
