@@ -140,7 +140,7 @@ class Lowerer:
         if children and isinstance(children[0], Tree) and children[0].data == "docs":
             docs = children.pop(0)
             assert isinstance(docs, Tree)
-            lines = [str(t)[3:] for t in docs.children]
+            lines = [str(t)[3:].rstrip() for t in docs.children]
             if all(line.startswith(" ") or not line for line in lines):
                 lines = [line[1:] for line in lines]
             return "\n".join(line.rstrip() for line in lines).strip(), children
