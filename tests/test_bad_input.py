@@ -174,6 +174,28 @@ def test_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         secret.chmod(0o644) if how == "denied" else secret.unlink()
 
 
+@pytest.mark.parametrize(("data", "code"), [
+    (b"\x00\x01binary", "CS111"),
+    (b"module m\n\xff\xfe\n", "CS112"),
+])
+def test_fmt_skips_unreadable_specs(data: bytes, code: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    root = workspace(tmp_path, {"bad.cspec": data})
+    assert main(["fmt", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert f"error[{code}]" in err
+    assert "skipped " in err and "Traceback" not in err
+    assert "1 skipped because of errors" in out
+    assert (root / "spec" / "bad.cspec").read_bytes() == data
+
+
+def test_fmt_leaves_an_empty_file_alone(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    root = workspace(tmp_path, {"empty.cspec": b""})
+    assert main(["fmt", "--check", str(root)]) == 0
+    assert "1 already formatted" in capsys.readouterr().out
+
+
 def test_ir_of_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = workspace(tmp_path, {"logo.cspec": b"\x00\x01"})
     assert main(["ir", str(root)]) == 1

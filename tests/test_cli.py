@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,14 @@ import pytest
 
 from contractspec import __version__
 from contractspec.cli import check as check_command
+from contractspec.cli import fmt as fmt_command
 from contractspec.cli.common import use_color
+from contractspec.cli.fmt import unified_diff
 from contractspec.cli.init import SPEC_TEMPLATE, default_name, starter
 from contractspec.cli.main import main
 from contractspec.cli.render import TextRenderer, summary_line
 from contractspec.diagnostics import Diagnostic, Fix, Related, Severity
+from contractspec.format import format_text
 from contractspec.source import SourceFile
 
 # The installed console script, next to this Python's executable.
@@ -80,33 +84,45 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # ---- the executable -----------------------------------------------------------------------
 
 
+def on_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a command with its stdout on a pseudo-terminal; its exit code and output."""
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(argv, stdout=terminal, stderr=subprocess.DEVNULL, env=env) as proc:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = proc.wait()
+    os.close(controller)
+    return code, b"".join(chunks).decode("utf-8", errors="replace")
+
+
+
 def test_version_and_exit_codes_of_the_executable(tmp_path: Path) -> None:
     version = subprocess.run([*CSPEC, "--version"], capture_output=True, text=True,
                              check=False)
     assert version.returncode == 0
     assert version.stdout.strip() == f"cspec {__version__}"
     root = workspace(tmp_path, {"sales.cspec": SALES})
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run([*CSPEC, "check", str(root)], capture_output=True, text=True,
-                            env=env, check=False)
-    assert result.returncode == 1
-    assert "error[CS201]: unknown type `mony`" in result.stdout
-    assert "\x1b[" not in result.stdout
-    forced = subprocess.run([*CSPEC, "check", str(root), "--color", "always"],
-                            capture_output=True, text=True, env=env, check=False)
-    assert "\x1b[1;31merror[CS201]" in forced.stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    code, coloured = on_terminal([*CSPEC, "check", str(root)], env)
+    assert code == 1
+    assert "\x1b[1;31merror[CS201]\x1b[0m\x1b[1m: unknown type `mony`" in coloured
+    code, plain = on_terminal([*CSPEC, "check", str(root)], {**env, "NO_COLOR": "1"})
+    assert code == 1
+    assert "error[CS201]: unknown type `mony`" in plain
+    assert "\x1b[" not in plain
     missing = subprocess.run([*CSPEC, "check", str(tmp_path / "nope")], capture_output=True,
                              text=True, check=False)
     assert missing.returncode == 2
     assert "no such file or directory" in missing.stderr
     assert "Traceback" not in missing.stderr
-
-
-def test_the_module_runs_as_a_script() -> None:
-    result = subprocess.run([sys.executable, "-m", "contractspec.cli.main", "--help"],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 0
-    assert "exit codes:" in result.stdout
 
 
 # ---- help and usage -----------------------------------------------------------------------
@@ -115,9 +131,9 @@ def test_the_module_runs_as_a_script() -> None:
 def test_help_lists_every_command_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    for command in ("check", "ir", "init"):
+    for command in ("check", "fmt", "ir", "init"):
         assert f"    {command}" in out
-    for command in ("check", "ir", "init"):
+    for command in ("check", "fmt", "ir", "init"):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         assert "examples:" in out
@@ -170,6 +186,14 @@ def test_check_text_output(capsys: pytest.CaptureFixture[str], broken: Path) -> 
     last = out.rstrip("\n").splitlines()[-1]
     assert last.endswith("in 2 files")
     assert last.startswith(f"{out.count('error[')} errors")
+
+
+def test_check_colour_can_be_forced(capsys: pytest.CaptureFixture[str],
+                                    broken: Path) -> None:
+    _, out, _ = run(capsys, "check", "spec/notes.cspec", "--color", "always")
+    assert "\x1b[1;31merror[CS201]" in out
+    _, out, _ = run(capsys, "check", "spec/notes.cspec")  # captured output is no terminal
+    assert "\x1b[" not in out
 
 
 def test_check_a_file_reports_only_that_file(capsys: pytest.CaptureFixture[str],
@@ -483,3 +507,97 @@ def test_init_default_names(tmp_path: Path) -> None:
     assert "module crm version 0.1.0" in spec
     assert '[rules]' in config and '[output]' in config
 
+
+# ---- fmt --------------------------------------------------------------------------------
+
+UNFORMATTED = "module x\nentity A {\nid: uuid @id\n    name:   string\n}\n"
+
+
+@pytest.fixture
+def unformatted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    root = workspace(tmp_path, {"a.cspec": UNFORMATTED, "ok.cspec": clean_spec()})
+    (root / "spec" / "a.cspec").chmod(0o640)
+    return root
+
+
+def test_fmt_rewrites_files_in_place(unformatted: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    target = unformatted / "spec" / "a.cspec"
+    code, out, _ = run(capsys, "fmt")
+    assert code == 0
+    assert out == ("reformatted spec/a.cspec\n"
+                   "1 file reformatted, 1 already formatted\n")
+    assert target.read_text(encoding="utf-8") == format_text(UNFORMATTED)
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.cspec", "ok.cspec"]
+    assert run(capsys, "fmt", "--check")[0] == 0
+
+
+def test_fmt_writes_through_a_symlink(unformatted: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    link = unformatted / "spec" / "link.cspec"
+    link.symlink_to(unformatted / "spec" / "a.cspec")
+    assert run(capsys, "fmt", str(link))[0] == 0
+    assert link.is_symlink()
+    assert (unformatted / "spec" / "a.cspec").read_text(encoding="utf-8") == format_text(
+        UNFORMATTED)
+
+
+def test_fmt_check_lists_files_and_writes_nothing(
+        unformatted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "fmt", "--check", "spec")
+    assert code == 1
+    assert out == ("would reformat spec/a.cspec\n"
+                   "1 file would be reformatted, 1 already formatted\n")
+    assert (unformatted / "spec" / "a.cspec").read_text(encoding="utf-8") == UNFORMATTED
+
+
+def test_fmt_diff_prints_a_unified_diff(unformatted: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "fmt", "--diff", "spec/a.cspec")
+    assert code == 1
+    assert out.startswith("--- a/spec/a.cspec\n+++ b/spec/a.cspec\n@@ ")
+    assert "-id: uuid @id\n" in out and "+  id: uuid @id\n" in out
+    assert err == "1 file would be reformatted, 0 already formatted\n"
+    assert (unformatted / "spec" / "a.cspec").read_text(encoding="utf-8") == UNFORMATTED
+
+
+def test_fmt_diff_marks_a_missing_final_newline() -> None:
+    diff = unified_diff("module x", "module x\n", "a.cspec")
+    assert diff.endswith("-module x\n\\ No newline at end of file\n+module x\n")
+
+
+def test_fmt_skips_files_with_syntax_errors(unformatted: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    broken = unformatted / "spec" / "broken.cspec"
+    broken.write_text("module y\nentity {\n", encoding="utf-8")
+    code, out, err = run(capsys, "fmt")
+    assert code == 1
+    assert "error[CS101]" in err and "--> spec/broken.cspec:2:8" in err
+    assert "skipped spec/broken.cspec: fix the errors above first" in err
+    assert out.endswith("1 file reformatted, 1 already formatted, 1 skipped because of "
+                        "errors\n")
+    assert broken.read_text(encoding="utf-8") == "module y\nentity {\n"
+    assert (unformatted / "spec" / "a.cspec").read_text(encoding="utf-8") != UNFORMATTED
+
+
+def test_fmt_failed_write_leaves_the_file_and_no_temporary(
+        unformatted: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(src: str, dst: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fmt_command.os, "replace", refuse)
+    code, _, err = run(capsys, "fmt", "spec/a.cspec")
+    assert code == 2
+    assert err == "cspec: cannot write spec/a.cspec: Permission denied\n"
+    assert sorted(p.name for p in (unformatted / "spec").iterdir()) == ["a.cspec", "ok.cspec"]
+    assert (unformatted / "spec" / "a.cspec").read_text(encoding="utf-8") == UNFORMATTED
+
+
+def test_fmt_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "fmt", str(tmp_path / "nope.cspec"))
+    assert (code, err) == (2, f"cspec: no such file or directory: {tmp_path / 'nope.cspec'}\n")
+    code, _, err = run(capsys, "fmt", str(tmp_path))
+    assert (code, err) == (2, f"cspec: no .cspec files found in {tmp_path}\n")
