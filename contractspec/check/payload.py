@@ -21,7 +21,7 @@ def resolve_event(ctx: CheckContext, module: str, ref: ir.EventRef) -> Symbol | 
     if found.ambiguous:
         options = ", ".join(sorted({s.qualified for s in found.symbols}))
         ctx.report("CS203", f"event `{ref.name}` is ambiguous: it could be {options}", ref.span,
-                   help="qualify it with its module name")
+                   help="event names cannot be qualified: rename the event in one module")
         return None
     if found.symbol is not None:
         return found.symbol

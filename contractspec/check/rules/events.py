@@ -26,7 +26,7 @@ ORDER = ("module shop\n\nuse identity\n\nentity Order {\n  id: uuid @id\n"
          "  org: ref identity.Org @tenant\n  total: money\n  buyer: ref identity.User\n}\n\n"
          "policy Order {\n  read: admin\n  create: admin\n}\n\n")
 COMMAND = ("command placeOrder v1 {{\n  input {{\n    total: money\n  }}\n  output Order\n"
-            "  policy admin\n{}  emits order.placed\n}}\n\n")
+           "  policy admin\n{}  emits order.placed\n}}\n\n")
 SHOP = ORDER + COMMAND.format("")
 _EVENT = "event order.placed v1 {{\n  payload {{\n    order: ref Order\n  }}\n{}}}\n"
 EVENT = _EVENT.format("")
