@@ -107,6 +107,38 @@ def test_misspelled_type_is_fixed_by_the_suggestion() -> None:
     assert d.fixes[0].replacement == "Status"
 
 
+def apply(text: str, d: Diagnostic) -> str:
+    fix = d.fixes[0]
+    return text[:fix.span.start_offset] + fix.replacement + text[fix.span.end_offset:]
+
+
+@pytest.mark.parametrize("member, span, fixed", [
+    ("stage: ref Dael?", "Dael", "stage: ref Deal?"),
+    ("stages: ref Dael[]", "Dael", "stages: ref Deal[]"),
+    ("state: Stauts[]", "Stauts", "state: Status[]"),
+    ("state: Stauts(3)", "Stauts", "state: Status(3)"),
+])
+def test_unknown_type_name_span_and_fix(member: str, span: str, fixed: str) -> None:
+    text = spec(f"type Report {{\n  {member}\n}}\n")
+    d = only(diagnostics(text), "CS201")
+    assert text_at(text, d) == span
+    assert f"  {fixed}\n" in apply(text, d)
+
+
+def test_ref_to_an_enum_drops_ref() -> None:
+    text = spec("type Report {\n  state: ref Status?\n}\n")
+    d = only(diagnostics(text), "CS204")
+    assert d.message == "`ref Status` must name an entity, but `Status` is an enum"
+    assert "  state: Status?\n" in apply(text, d)
+
+
+def test_entity_field_holding_an_entity_becomes_a_ref() -> None:
+    text = spec("entity Note {\n  id: uuid @id\n  org: ref identity.Org @tenant\n"
+                "  deal: Deal?\n}\n")
+    d = only(diagnostics(text), "CS204")
+    assert "  deal: ref Deal?\n" in apply(text, d)
+
+
 # ---- CS215 --------------------------------------------------------------------------------
 
 

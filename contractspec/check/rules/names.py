@@ -65,7 +65,8 @@ def suggestion_fix(span: Span, suggestion: str | None) -> tuple[str | None, tupl
             (Fix(title=f"Replace with `{suggestion}`", span=span, replacement=suggestion),))
 
 
-def a(kind: str) -> str:
+def article(kind: str) -> str:
+    """`an enum`, `a job`."""
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
@@ -141,20 +142,41 @@ declare(
           "a.cspec": "module a\n\nentity Item {\n  id: uuid @id\n}\n",
           "b.cspec": "module b\n\nentity Item {\n  id: uuid @id\n}\n"},
 )
-def resolve_as(ctx: CheckContext, module: str, ref: ir.NameRef, namespace: str, what: str,
-               kinds: frozenset[str] | None = None) -> Symbol | None:
-    """Resolve a reference to one kind of declaration, reporting CS201, CS203 or CS214."""
+def resolve_as(ctx: CheckContext, module: str, ref: ir.NameRef | ir.TypeRef, namespace: str,
+               what: str, kinds: frozenset[str] | None = None) -> Symbol | None:
+    """Resolve a reference (or the name of a type) to one kind of declaration, reporting
+    CS201, CS203 or CS214."""
     found = ctx.symbols.lookup(module, ref.name, namespace, kinds)
     if found.symbol is not None:
         return found.symbol
+    span = name_span(ref)
     if not found.symbols:
         other = _declared_elsewhere(ctx, module, ref.name, namespace, kinds)
         if other is not None:
-            ctx.report("CS214", f"`{ref.name}` is {a(other.kind)}, not {a(what)}", ref.span,
-                       help=f"name {a(what)} here")
+            ctx.report("CS214", f"`{ref.name}` is {article(other.kind)}, not {article(what)}",
+                       span, help=f"name {article(what)} here")
             return None
-    ctx.resolve(module, ref, namespace, what, kinds)
+    ctx.resolve(module, ir.NameRef(name=ref.name, span=span), namespace, what, kinds)
     return None
+
+
+def name_span(ref: ir.NameRef | ir.TypeRef) -> Span:
+    """The span of the name alone: `Stage` in `ref Stage?` or in `Stage(…)[]`."""
+    s, length = ref.span, len(ref.name)
+    if isinstance(ref, ir.NameRef):
+        return s
+    if ref.is_ref:  # `ref`, the name, then the suffixes: a ref takes no arguments
+        suffix = (2 if ref.is_list else 0) + (1 if ref.optional else 0)
+        return _piece(s, s.end_line, s.end_col - suffix - length, s.end_offset - suffix - length,
+                      length)
+    return _piece(s, s.start_line, s.start_col, s.start_offset, length)
+
+
+def _piece(span: Span, line: int, col: int, offset: int, length: int) -> Span:
+    """A piece of one line of a span (a name is never split across lines)."""
+    return span.model_copy(update={"start_line": line, "end_line": line, "start_col": col,
+                                   "end_col": col + length, "start_offset": offset,
+                                   "end_offset": offset + length})
 
 
 def _declared_elsewhere(ctx: CheckContext, module: str, name: str, namespace: str,
@@ -169,13 +191,13 @@ def _declared_elsewhere(ctx: CheckContext, module: str, name: str, namespace: st
 
 def resolve_entity(ctx: CheckContext, module: str, ref: ir.NameRef,
                    where: str) -> ir.EntityDecl | None:
-    """Resolve a name that must be an entity (`ref X`, `view … of X`, `attachments on X`)."""
+    """Resolve a name that must be an entity (`view … of X`, `attachments on X`)."""
     sym = resolve_as(ctx, module, ref, "type", "entity")
     if sym is None:
         return None
     if sym.kind != "entity":
-        ctx.report("CS204", f"{where} must name an entity, but `{ref.name}` is {a(sym.kind)}",
-                   ref.span)
+        ctx.report("CS204", f"{where} must name an entity, but `{ref.name}` is "
+                   f"{article(sym.kind)}", ref.span)
         return None
     decl: ir.EntityDecl = sym.decl
     return decl
@@ -215,9 +237,16 @@ def check_type_references(ctx: CheckContext) -> None:
 def check_type(ctx: CheckContext, module: str, ref: ir.TypeRef, allow_entity: bool,
                output: bool = False) -> None:
     """Resolve one type reference, reporting CS201/CS203/CS204/CS214."""
-    name_ref = ir.NameRef(name=ref.name, span=ref.span)
     if ref.is_ref:
-        resolve_entity(ctx, module, name_ref, f"`ref {ref.name}`")
+        sym = resolve_as(ctx, module, ref, "type", "entity")
+        if sym is not None and sym.kind != "entity":
+            name = name_span(ref)
+            whole = ref.span.model_copy(update={"end_line": name.end_line,
+                                                "end_col": name.end_col,
+                                                "end_offset": name.end_offset})
+            ctx.report("CS204", f"`ref {ref.name}` must name an entity, but `{ref.name}` is "
+                       f"{article(sym.kind)}", ref.span, help=f"write `{ref.name}` without `ref`",
+                       fixes=(Fix(title="Remove `ref`", span=whole, replacement=ref.name),))
         return
     if ref.name in GENERICS:
         if len(ref.generics) != 1:
@@ -233,10 +262,12 @@ def check_type(ctx: CheckContext, module: str, ref: ir.TypeRef, allow_entity: bo
         ctx.report("CS204", f"`{ref.name}` takes no type arguments", ref.span)
     if ref.name in SCALARS:
         return
-    symbol = resolve_as(ctx, module, name_ref, "type", "type")
+    symbol = resolve_as(ctx, module, ref, "type", "type")
     if symbol is not None and symbol.kind == "entity" and not allow_entity:
+        fixes = () if ref.is_list else (
+            Fix(title="Store a reference", span=name_span(ref), replacement=f"ref {ref.name}"),)
         ctx.report("CS204", f"a field cannot hold the entity `{ref.name}` itself",
-                   ref.span, help=f"store a reference: `ref {ref.name}`")
+                   ref.span, help=f"store a reference: `ref {ref.name}`", fixes=fixes)
 
 
 @rule(
@@ -256,7 +287,8 @@ def check_ref_lists(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
         for entity in module.entities:
             for f in entity.fields:
-                if f.type.is_ref and f.type.is_list:
+                if f.type.is_ref and f.type.is_list and ctx.symbols.entity_of(
+                        module.name, f.type.name) is not None:
                     ctx.report(
                         "CS215", f"entity `{entity.name}` cannot store a list of references "
                         f"(`{f.name}: ref {f.type.name}[]`)", f.type.span,

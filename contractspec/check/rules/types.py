@@ -369,9 +369,10 @@ def check_values(ctx: CheckContext) -> None:
         checker = ValueChecker(ctx, module.name, default=True)
         for block in blocks(module):
             for f in block.fields:
-                attr = f.attribute("default")
-                written = f.default if f.default is not None else (
-                    attr.args[0] if attr is not None and len(attr.args) == 1 else None)
+                written = f.default
+                if written is None and f.attributes:
+                    attr = f.attribute("default")
+                    written = attr.args[0] if attr is not None and len(attr.args) == 1 else None
                 if written is not None:
                     _report(ctx, checker.check(f.type, written, f"field `{f.name}`"), written)
         for entity, expr in _self_expressions(ctx, module):
