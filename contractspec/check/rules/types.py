@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from contractspec.check.context import CheckContext
@@ -124,15 +124,12 @@ def _constraint_problem(ref: ir.TypeRef) -> Problem | None:
     name = ref.name
     if ref.is_ref or name in GENERICS or name not in SCALARS:
         return f"`{name}` takes no arguments", _CONSTRAINED
-    try:
-        if name in LENGTH_TYPES:
-            return _length_problem(name, ref.args)
-        if name in INT_TYPES or name == "money":
-            return _bounds_problem(name, ref.args, whole=name in INT_TYPES)
-        if name == "decimal":
-            return _decimal_problem(ref.args)
-    except InvalidOperation:  # the grammar only lets numbers through; kept for safety
-        return "the arguments are not numbers", None
+    if name in LENGTH_TYPES:
+        return _length_problem(name, ref.args)
+    if name in INT_TYPES or name == "money":
+        return _bounds_problem(name, ref.args, whole=name in INT_TYPES)
+    if name == "decimal":
+        return _decimal_problem(ref.args)
     return f"`{name}` takes no arguments", _CONSTRAINED
 
 
@@ -241,7 +238,7 @@ def _literal(expr: ir.Expr) -> tuple[ir.LiteralExpr, Decimal | None] | None:
     return expr, number
 
 
-@dataclass
+@dataclass(frozen=True)
 class ValueChecker:
     """Checks a value written for a type: a default, or a literal compared with a field
     (comparisons only pass literals)."""
@@ -249,7 +246,6 @@ class ValueChecker:
     ctx: CheckContext
     module: str
     default: bool  # a default (else one side of a comparison)
-    found: list[Mismatch] = field(default_factory=list)
 
     def check(self, ref: ir.TypeRef, expr: ir.Expr, subject: str) -> Mismatch | None:
         literal = _literal(expr)
@@ -489,7 +485,7 @@ def _name_span(attr: ir.Attribute, prefix: str) -> Span:
 
 @rule(
     "CS207", "unknown-attribute", E, "An attribute is not one the language knows.",
-    "Field attributes are " + " ".join(f"`{s.usage}`" for s in FIELD_ATTRIBUTES.values()) +
+    "Field attributes are " + ", ".join(f"`{s.usage}`" for s in FIELD_ATTRIBUTES.values()) +
     "; enum values take `@label`, `@deprecated` and `@renamedFrom`; entities take "
     + ", ".join(f"`{s.usage}`" for s in ENTITY_ATTRIBUTES.values()) +
     " (`@@global` marks an entity that is deliberately not tenant-scoped). A misspelled "
@@ -503,7 +499,7 @@ def check_attributes(ctx: CheckContext) -> None:
         for block in blocks(module):
             names = {f.name for f in block.fields}
             for f in block.fields:
-                _field_attributes(ctx, module.name, block, f, names)
+                _field_attributes(ctx, block, f, names)
             if block.entity is not None:
                 _entity_attributes(ctx, block.entity)
         for enum in module.enums:
@@ -553,7 +549,7 @@ def _arguments(ctx: CheckContext, attr: ir.Attribute, spec: AttrSpec, prefix: st
         message = f"{shown} takes one argument: `{spec.usage}`"
     elif spec.args in ("string", "reason") and not _is_string(args[0]):
         message = f"{shown} takes a string: `{spec.usage}`"
-    elif spec.args == "reason" and not str(_string(args[0])).strip():
+    elif spec.args == "reason" and not _string(args[0]).strip():
         message = f"{shown} needs a reason: `{spec.usage}`"
     elif spec.args == "name" and not _is_name(args[0]):
         message = f"{shown} takes the field's former name, without quotes: `{spec.usage}`"
@@ -607,7 +603,7 @@ def _placement(ctx: CheckContext, block: Block, f: ir.FieldDecl, attr: ir.Attrib
         ctx.report("CS209", message, attr.span)
 
 
-def _field_attributes(ctx: CheckContext, module: str, block: Block, f: ir.FieldDecl,
+def _field_attributes(ctx: CheckContext, block: Block, f: ir.FieldDecl,
                       names: set[str]) -> None:
     seen: dict[str, ir.Attribute] = {}
     for attr in f.attributes:
