@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     if where != ".":
         print(f"  cd {where}")
     print("  cspec check              # check the specs")
+    print("  cspec fmt                # format them")
     print("  cspec ir > ir.json       # look at the IR the generators read")
     print("  cspec check --help       # every command has --help with examples")
     return EXIT_OK
