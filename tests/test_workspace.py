@@ -73,7 +73,7 @@ def test_unqualified_names_resolve_through_use() -> None:
 def test_missing_path_and_empty_folder_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="no such file"):
         analyze_workspace([tmp_path / "missing"])
-    with pytest.raises(WorkspaceError, match="no .cspec files"):
+    with pytest.raises(WorkspaceError, match=r"no \.cspec files"):
         analyze_workspace([tmp_path])
 
 
