@@ -170,7 +170,8 @@ def test_syntax_errors_raise_format_error_with_every_diagnostic() -> None:
     assert str(caught.value).startswith("bad.cspec:")
 
 
-@pytest.mark.parametrize("text", ["foo bar", "}", "{" * 10_000, '"unclosed', "entity E { a: ref }"])
+@pytest.mark.parametrize("text", ["foo bar", "}", "{" * 10_000, '"unclosed', "entity E { a: ref }"],
+                         ids=["words", "brace", "10000-braces", "unclosed-string", "no-type"])
 def test_text_that_does_not_parse_raises_format_error(text: str) -> None:
     with pytest.raises(FormatError) as caught:
         format_text(text)
@@ -183,7 +184,7 @@ def test_text_that_does_not_parse_raises_format_error(text: str) -> None:
     "not " * 10_000 + "a",
     "-" * 10_000 + "1",
     "[" * 3_000 + "]" * 3_000,
-])
+], ids=["parentheses", "not", "signs", "lists"])
 def test_deeply_nested_expressions_format_without_recursion_errors(nested: str) -> None:
     formatted = format_text(f"policy E {{ read: {nested} }}")
     assert format_text(formatted) == formatted

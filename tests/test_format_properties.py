@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,10 +25,14 @@ from contractspec.source import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 _SKIPPED_DIRS = {".git", ".venv", "venv", "build", "dist", "node_modules"}
-EXAMPLES = int(os.environ.get("CSPEC_FUZZ_EXAMPLES", "25"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                derandomize="CSPEC_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = int(os.environ.get("CSPEC_FUZZ_EXAMPLES", "15"))
+_SETTINGS = {
+    "deadline": None,
+    "derandomize": "CSPEC_FUZZ_EXAMPLES" not in os.environ,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+FUZZ = settings(max_examples=EXAMPLES, **_SETTINGS)  # type: ignore[arg-type]
+FUZZ_SMALL = settings(max_examples=2 * EXAMPLES, **_SETTINGS)  # type: ignore[arg-type]
 SPAN_KEYS = frozenset({"span", "name_span", "template_span"})
 
 
@@ -123,8 +128,7 @@ def without_blank_lines(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
-@FUZZ
-@given(st.sampled_from(sorted(SPECS)))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_repository_spec_formats_well(name: str) -> None:
     assert_formats_well(SPECS[name])
 
@@ -227,7 +231,7 @@ def specs(draw: st.DrawFn) -> str:
     return "\n".join(parts)
 
 
-@FUZZ
+@FUZZ_SMALL
 @given(specs(), st.randoms(use_true_random=False))
 def test_generated_specs_format_well(text: str, rng: random.Random) -> None:
     canonical = assert_formats_well(text)

@@ -7,9 +7,10 @@ Layout rules (also in docs/language.md):
 - one declaration or member per line, whatever the source had (`enum X { a b }` becomes
   one value per line); lines are never wrapped;
 - one space between tokens, except none before `, : ) ] ? [] . ..`, none after
-  `( [ . .. @ @@` or a sign (`-x`), none around generic `<...>` and the `/` of a plan
-  limit (`100000/month`), and none before the `(` of a call or of arguments (`f(x)`,
-  `@default(now)`, `string(1..80)`); binary operators, `->` and `=` have a space each side;
+  `( [ . .. @ @@` or a sign (`-x`, but `- -x`), none around generic `<...>` and the `/`
+  of a plan limit (`100000/month`), and none before the `(` of a call or of arguments
+  (`f(x)`, `@default(now)`, `string(1..80)`); binary operators, `->` and `=` have a
+  space on each side, and so has the `(` of a grouping (`not (a)`, `a and (b or c)`);
 - a trailing comma before `)` or `]` is dropped; parentheses stay as written;
 - strings, `\"\"\"` blocks, numbers, durations, sizes, percents and versions are printed
   exactly as written; `///` and `//` comments keep their text (trailing whitespace goes);
