@@ -101,8 +101,13 @@ class SymbolTable:
                kinds: frozenset[str] | None = None) -> Lookup:
         """Resolve `name` as seen from `module` in one namespace (optionally some kinds)."""
         def pick(mod: str, short: str) -> list[Symbol]:
-            found = self.declared(mod, namespace, short)
-            return [s for s in found if kinds is None or s.kind in kinds]
+            # A duplicate declaration (reported as CS202) resolves to the first one, so
+            # the duplicate does not cascade into "unknown" or "unused" reports.
+            first: dict[str | None, Symbol] = {}
+            for sym in self.declared(mod, namespace, short):
+                if kinds is None or sym.kind in kinds:
+                    first.setdefault(sym.version, sym)
+            return list(first.values())
 
         visible = self.visible_modules(module)
         if namespace != "event" and "." in name:
