@@ -1,0 +1,185 @@
+"""The language server: workspace state, analysis scheduling and diagnostics.
+
+One worker thread runs analyses; the event loop keeps reading messages meanwhile. An edit
+bumps the host's revision and (re)starts a short debounce timer; when it fires, the latest
+revision is analysed and its diagnostics published, file by file, only where they changed.
+A result that is stale by the time it is ready (newer edits arrived) is not published.
+Requests await the analysis of the latest revision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+from pygls.uris import to_fs_path
+
+from contractspec import __version__
+from contractspec.diagnostics import Diagnostic
+from contractspec.ide.host import Host
+from contractspec.ide.world import World
+from contractspec.server.convert import Paths, Positions, diagnostic
+from contractspec.source import SourceFile
+
+DEFAULT_DEBOUNCE = 0.15  # seconds between the last keystroke and the analysis
+REQUEST_FAILED = -32803
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+class CspecProtocol(LanguageServerProtocol):
+    """Negotiates the position encoding: UTF-8 when the client offers it, else UTF-16."""
+
+    @lsp_method(lsp.INITIALIZE)
+    def lsp_initialize(self, params: lsp.InitializeParams) -> Any:
+        general = params.capabilities.general
+        if general is not None and general.position_encodings:
+            offered = general.position_encodings
+            general.position_encodings = (
+                [lsp.PositionEncodingKind.Utf8] if lsp.PositionEncodingKind.Utf8 in offered
+                else [lsp.PositionEncodingKind.Utf16])
+        return (yield from super().lsp_initialize(params))
+
+
+class CspecServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("cspec", __version__, protocol_cls=CspecProtocol,
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.host = Host(None)
+        self.paths = Paths(self.host)
+        self.debounce = DEFAULT_DEBOUNCE
+        self.push = True  # push diagnostics (clients that pull do not need them)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cspec-analysis")
+        self._running: dict[int, asyncio.Future[World]] = {}
+        self._timer: asyncio.Task[None] | None = None
+        self._published: dict[str, list[lsp.Diagnostic]] = {}
+
+    # ---- set-up -------------------------------------------------------------------------
+    def configure(self, params: lsp.InitializeParams) -> None:
+        root = _root_of(params)
+        self.host = Host(root)
+        self.paths = Paths(self.host)
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("debounce"), int | float):
+            self.debounce = max(0.0, float(options["debounce"]) / 1000)
+        text_document = params.capabilities.text_document
+        self.push = text_document is None or text_document.diagnostic is None
+
+    @property
+    def positions(self) -> Positions:
+        encoding = self.server_capabilities.position_encoding \
+            if self.protocol.server_capabilities else None
+        return Positions(getattr(encoding, "value", encoding) or "utf-16")
+
+    def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
+        try:
+            self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
+        except Exception:  # the client is gone: nothing to tell
+            logger.debug("cannot log %s", message)
+
+    # ---- analysis -----------------------------------------------------------------------
+    async def world(self) -> World:
+        """The analysis of the latest revision (started now if nothing is running)."""
+        inputs = self.host.inputs()
+        running = self._running.get(inputs.revision)
+        if running is None:
+            loop = asyncio.get_running_loop()
+            running = asyncio.ensure_future(loop.run_in_executor(
+                self._executor, _analyze, self.host, inputs))
+            self._running = {inputs.revision: running}
+        return await asyncio.shield(running)  # a cancelled waiter leaves the work to others
+
+    def changed(self) -> None:
+        """Something changed: analyse again after the debounce delay."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.ensure_future(self._after_delay())
+
+    async def _after_delay(self) -> None:
+        try:
+            await asyncio.sleep(self.debounce)
+            revision = self.host.revision
+            world = await self.world()
+            if revision != self.host.revision:
+                return  # stale: a newer edit has its own timer
+            if self.push:
+                self.publish(world)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.log("cspec: analysis failed\n" + traceback.format_exc(), lsp.MessageType.Error)
+
+    def lsp_diagnostics(self, world: World, name: str) -> list[lsp.Diagnostic]:
+        source = world.source(name)
+        sources = world.analysis.sources
+        return [diagnostic(d, source, self.positions, self.paths, sources)
+                for d in world.analysis.diagnostics_for(name)]
+
+    def lsp_diagnostics_one(self, world: World, d: Diagnostic) -> lsp.Diagnostic:
+        return diagnostic(d, world.source(d.span.file), self.positions, self.paths,
+                          world.analysis.sources)
+
+    def publish(self, world: World) -> None:
+        """Publish each file's diagnostics where they changed (and clear vanished files)."""
+        names = [n for n in world.analysis.sources if not n.startswith("<std>/")]
+        current = {n: self.lsp_diagnostics(world, n) for n in names}
+        for name in self._published.keys() - current.keys():
+            current[name] = []
+        for name, items in current.items():
+            if self._published.get(name) == items:
+                continue
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                uri=self.paths.uri(name), diagnostics=items))
+        self._published = {n: d for n, d in current.items() if n in names}
+
+    def source(self, world: World, uri: str) -> tuple[str, SourceFile] | None:
+        name = self.paths.name(uri)
+        if name is None:
+            return None
+        source = world.source(name)
+        return (name, source) if source is not None else None
+
+    # ---- failures -----------------------------------------------------------------------
+    async def guarded(self, what: str, default: T, work: Callable[[], Awaitable[T]]) -> T:
+        """Run a handler; log an unexpected failure and answer `default` instead."""
+        try:
+            return await work()
+        except JsonRpcException:
+            raise
+        except Exception:
+            self.log(f"cspec: {what} failed\n{traceback.format_exc()}", lsp.MessageType.Error)
+            return default
+
+    def shutdown_workers(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def request_failed(message: str) -> JsonRpcException:
+    return JsonRpcException(message=message, code=REQUEST_FAILED)
+
+
+def _analyze(host: Host, inputs: Any) -> World:
+    world = host.analyze(inputs)
+    _ = world.index  # built here, in the worker, not on the event loop
+    return world
+
+
+def _root_of(params: lsp.InitializeParams) -> Path | None:
+    uri = params.root_uri
+    if uri is None and params.workspace_folders:
+        uri = params.workspace_folders[0].uri
+    if uri is not None:
+        path = to_fs_path(uri)
+        return Path(path) if path else None
+    return Path(params.root_path) if params.root_path else None
