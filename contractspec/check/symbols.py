@@ -78,6 +78,7 @@ class SymbolTable:
         self.program = program
         self.modules = {m.name: m for m in program.modules}
         self._table: dict[str, dict[str, dict[str, list[Symbol]]]] = {}
+        self._visible: dict[str, list[str]] = {}
         for module in program.modules:
             spaces = self._table.setdefault(module.name, {})
             for sym in _module_symbols(module):
@@ -93,9 +94,14 @@ class SymbolTable:
 
     def visible_modules(self, module: str) -> list[str]:
         """The module itself, then the modules it uses, in declaration order."""
-        mod = self.modules.get(module)
-        used = [u.module.name for u in mod.uses] if mod else []
-        return [module, *dict.fromkeys(u for u in used if u in self.modules and u != module)]
+        visible = self._visible.get(module)
+        if visible is None:
+            mod = self.modules.get(module)
+            used = [u.module.name for u in mod.uses] if mod else []
+            visible = [module, *dict.fromkeys(u for u in used
+                                              if u in self.modules and u != module)]
+            self._visible[module] = visible
+        return visible
 
     def lookup(self, module: str, name: str, namespace: str,
                kinds: frozenset[str] | None = None) -> Lookup:
