@@ -167,8 +167,7 @@ def _reading(server: CspecServer) -> None:
             found = hover.hover(world, name, offset)
             if found is None:
                 return None
-            return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
-                                                        value=found.markdown),
+            return lsp.Hover(contents=_markup(ls, found.markdown, "hover"),
                              range=ls.positions.range(source, found.span))
         return await ls.guarded("hover", None, work)
 
@@ -411,6 +410,20 @@ def _workspace_edit(ls: CspecServer, world: World,
         for name, file_edits in edits.items()})
 
 
+def _markup(ls: CspecServer, markdown: str, where: str) -> lsp.MarkupContent:
+    """Markdown when the client shows it there, else the same text as plain text."""
+    text_document = ls.client_capabilities.text_document
+    formats: Sequence[lsp.MarkupKind] | None = None
+    if text_document is not None and where == "hover" and text_document.hover:
+        formats = text_document.hover.content_format
+    elif text_document is not None and text_document.completion and \
+            text_document.completion.completion_item:
+        formats = text_document.completion.completion_item.documentation_format
+    kind = lsp.MarkupKind.Markdown if formats and lsp.MarkupKind.Markdown in formats \
+        else lsp.MarkupKind.PlainText
+    return lsp.MarkupContent(kind=kind, value=markdown)
+
+
 def _snippets_supported(ls: CspecServer) -> bool:
     text_document = ls.client_capabilities.text_document
     item = text_document.completion.completion_item if text_document and \
@@ -429,7 +442,7 @@ def _completion_item(ls: CspecServer, source: SourceFile, item: completion.Compl
         label=item.label,
         kind=COMPLETION_KINDS.get(item.kind, lsp.CompletionItemKind.Reference),
         detail=item.detail,
-        documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=item.documentation)
+        documentation=_markup(ls, item.documentation, "completion")
         if item.documentation else None,
         text_edit=edit,
         insert_text=None if edit else text,

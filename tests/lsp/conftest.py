@@ -24,7 +24,9 @@ def capabilities(encodings: Sequence[str] | None = None, pull: bool = False,
         if encodings else None,
         text_document=lsp.TextDocumentClientCapabilities(
             completion=lsp.CompletionClientCapabilities(
-                completion_item=lsp.ClientCompletionItemOptions(snippet_support=snippets)),
+                completion_item=lsp.ClientCompletionItemOptions(
+                    snippet_support=snippets, documentation_format=[lsp.MarkupKind.Markdown])),
+            hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.Markdown]),
             document_symbol=lsp.DocumentSymbolClientCapabilities(
                 hierarchical_document_symbol_support=True),
             diagnostic=lsp.DiagnosticClientCapabilities() if pull else None,
