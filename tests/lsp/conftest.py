@@ -69,6 +69,7 @@ async def session(root: Path, *, encodings: Sequence[str] | None = None, pull: b
 
 def workspace(tmp_path: Path, files: dict[str, str]) -> Path:
     """A workspace in `tmp_path`: a cspec.toml and the given spec files under spec/."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "cspec.toml").write_text('[workspace]\nspecs = ["spec"]\n', encoding="utf-8")
     for name, text in files.items():
         path = tmp_path / "spec" / name
