@@ -142,3 +142,12 @@ def test_string_escapes_keep_regex_backslashes() -> None:
     assert errors == []
     attr = decls["types"][0].fields[0].attributes[0]  # type: ignore[attr-defined]
     assert attr.args[0].value == '^\\d{3}"$'
+
+
+def test_text_without_any_declaration_is_reported() -> None:
+    for text in ("foo bar\n", "}\n", "{" * 10_000):
+        errors, decls = parse(text)
+        assert len(errors) == 1, text[:20]
+        assert "expected a declaration" in errors[0][2]
+        assert decls == {}
+    assert parse("// only a comment\n") == ([], {})

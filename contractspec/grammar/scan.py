@@ -172,10 +172,11 @@ def split_declarations(text: str) -> list[Chunk]:
             if match and match.group(1) in DECLARATION_KEYWORDS:
                 starts.append(pending_doc if pending_doc is not None else k)
         pending_doc = None
-    if not starts:
+    if not any(not line.blank for line in lines):
         return []
-    if starts[0] != 0:
-        starts[0] = 0
+    if not starts:
+        starts = [0]  # no declaration at all: the whole text is one (broken) chunk
+    starts[0] = 0
     chunks = []
     for a, b in zip(starts, [*starts[1:], len(lines)], strict=True):
         start = lines[a].start
