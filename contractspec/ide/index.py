@@ -122,6 +122,7 @@ class _Builder:
         self.module = ""
         self.std = False
         self._flows_by_entity: dict[Key | None, list[Definition]] | None = None
+        self._visible: dict[str, list[str]] = {}
 
     # ---- entry --------------------------------------------------------------------------
     def build(self) -> Index:
@@ -210,13 +211,32 @@ class _Builder:
     def _lookup(self, name: str, namespace: str,
                 kinds: frozenset[str] | None = None, module: str | None = None
                 ) -> Definition | None:
-        found = self.symbols.lookup(module or self.module, name, namespace, kinds)
-        if not found.symbols:
+        """`SymbolTable.lookup` without its "did you mean" search (misses are frequent
+        here and must stay cheap); an ambiguous name resolves to nothing."""
+        found = self._find(module or self.module, name, namespace, kinds)
+        if not found:
             return None
-        if found.ambiguous:
-            return None
-        best = max(found.symbols, key=lambda s: _version_key(s.version))
-        return self._definition(best)
+        return self._definition(max(found, key=lambda s: _version_key(s.version)))
+
+    def _find(self, module: str, name: str, namespace: str,
+              kinds: frozenset[str] | None) -> list[Symbol]:
+        visible = self._visible.get(module)
+        if visible is None:
+            visible = self._visible[module] = self.symbols.visible_modules(module)
+
+        def pick(mod: str, short: str) -> list[Symbol]:
+            return [s for s in self.symbols.declared(mod, namespace, short)
+                    if kinds is None or s.kind in kinds]
+
+        if namespace != "event" and "." in name:
+            prefix, short = name.split(".", 1)
+            if prefix in visible:
+                return pick(prefix, short)
+        own = pick(module, name)
+        if own:
+            return own
+        hits = [found for m in visible[1:] if (found := pick(m, name))]
+        return hits[0] if len(hits) == 1 else []
 
     def _record(self, span: Span, target: Definition | None, expected: str, name: str) -> None:
         occ = Occurrence(span, target, expected, name, self.module)
@@ -251,8 +271,11 @@ class _Builder:
     def _event(self, ref: ir.EventRef | None) -> Definition | None:
         if ref is None:
             return None
-        found = self.symbols.event(self.module, ref)
-        target = self._definition(found.symbols[0]) if len(found.symbols) == 1 else None
+        versions = self._find(self.module, ref.name, "event", None)
+        if ref.version is not None:
+            versions = [v for v in versions if v.version == ref.version]
+        target = self._definition(max(versions, key=lambda v: _version_key(v.version))) \
+            if versions else None
         source = self._source(ref.span)
         if source is None:
             return target
@@ -347,8 +370,7 @@ class _Builder:
         return target
 
     def _actor(self) -> Definition | None:
-        sym = self.symbols.lookup("identity", "User", "type", frozenset({"entity"})).symbol
-        return self._definition(sym)
+        return self._lookup("User", "type", frozenset({"entity"}), "identity")
 
     def _compare(self, expr: ir.BinaryExpr, record: Definition | None) -> None:
         sides = (expr.left, expr.right)

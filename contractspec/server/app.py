@@ -31,7 +31,7 @@ from contractspec.ide.world import World
 from contractspec.server.convert import Paths, Positions, diagnostic
 from contractspec.source import SourceFile
 
-DEFAULT_DEBOUNCE = 0.15  # seconds between the last keystroke and the analysis
+DEFAULT_DEBOUNCE = 0.05  # seconds between the last keystroke and the analysis
 REQUEST_FAILED = -32803
 
 T = TypeVar("T")
