@@ -63,6 +63,7 @@ class CspecServer(LanguageServer):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cspec-analysis")
         self._running: dict[int, asyncio.Future[World]] = {}
         self._timer: asyncio.Task[None] | None = None
+        self._indexing: tuple[World, asyncio.Future[None]] | None = None
         self._published: dict[str, list[lsp.Diagnostic]] = {}
 
     # ---- set-up -------------------------------------------------------------------------
@@ -89,16 +90,27 @@ class CspecServer(LanguageServer):
             logger.debug("cannot log %s", message)
 
     # ---- analysis -----------------------------------------------------------------------
-    async def world(self) -> World:
+    async def analysed(self) -> World:
         """The analysis of the latest revision (started now if nothing is running)."""
         inputs = self.host.inputs()
         running = self._running.get(inputs.revision)
         if running is None:
             loop = asyncio.get_running_loop()
             running = asyncio.ensure_future(loop.run_in_executor(
-                self._executor, _analyze, self.host, inputs))
+                self._executor, self.host.analyze, inputs))
             self._running = {inputs.revision: running}
         return await asyncio.shield(running)  # a cancelled waiter leaves the work to others
+
+    async def world(self) -> World:
+        """The latest analysis with its reference index, for requests. The index is built
+        in the worker after the diagnostics are out, so they do not wait for it."""
+        world = await self.analysed()
+        if self._indexing is None or self._indexing[0] is not world:
+            loop = asyncio.get_running_loop()
+            job = asyncio.ensure_future(loop.run_in_executor(self._executor, _index, world))
+            self._indexing = (world, job)
+        await asyncio.shield(self._indexing[1])
+        return world
 
     def changed(self) -> None:
         """Something changed: analyse again after the debounce delay."""
@@ -110,11 +122,12 @@ class CspecServer(LanguageServer):
         try:
             await asyncio.sleep(self.debounce)
             revision = self.host.revision
-            world = await self.world()
+            world = await self.analysed()
             if revision != self.host.revision:
                 return  # stale: a newer edit has its own timer
             if self.push:
                 self.publish(world)
+            await self.world()  # index it now, before the next request needs it
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -169,10 +182,8 @@ def request_failed(message: str) -> JsonRpcException:
     return JsonRpcException(message=message, code=REQUEST_FAILED)
 
 
-def _analyze(host: Host, inputs: Any) -> World:
-    world = host.analyze(inputs)
+def _index(world: World) -> None:
     _ = world.index  # built here, in the worker, not on the event loop
-    return world
 
 
 def _root_of(params: lsp.InitializeParams) -> Path | None:

@@ -133,7 +133,7 @@ def _diagnostics(server: CspecServer) -> None:
     async def document_diagnostic(ls: CspecServer, params: lsp.DocumentDiagnosticParams
                                   ) -> lsp.RelatedFullDocumentDiagnosticReport:
         async def work() -> lsp.RelatedFullDocumentDiagnosticReport:
-            world = await ls.world()
+            world = await ls.analysed()
             name = ls.paths.name(params.text_document.uri)
             items = ls.lsp_diagnostics(world, name) if name else []
             return lsp.RelatedFullDocumentDiagnosticReport(items=items)
@@ -144,7 +144,7 @@ def _diagnostics(server: CspecServer) -> None:
     async def workspace_diagnostic(ls: CspecServer, params: lsp.WorkspaceDiagnosticParams
                                    ) -> lsp.WorkspaceDiagnosticReport:
         async def work() -> lsp.WorkspaceDiagnosticReport:
-            world = await ls.world()
+            world = await ls.analysed()
             reports: list[lsp.WorkspaceDocumentDiagnosticReport] = [
                 lsp.WorkspaceFullDocumentDiagnosticReport(
                     uri=ls.paths.uri(name), items=ls.lsp_diagnostics(world, name))
@@ -250,7 +250,7 @@ def _reading(server: CspecServer) -> None:
     async def on_folding(ls: CspecServer, params: lsp.FoldingRangeParams
                          ) -> list[lsp.FoldingRange]:
         async def work() -> list[lsp.FoldingRange]:
-            world = await ls.world()
+            world = await ls.analysed()
             found = ls.source(world, params.text_document.uri)
             if found is None:
                 return []
@@ -310,7 +310,7 @@ def _editing(server: CspecServer) -> None:
     async def on_formatting(ls: CspecServer, params: lsp.DocumentFormattingParams
                             ) -> list[lsp.TextEdit]:
         async def work() -> list[lsp.TextEdit]:
-            world = await ls.world()
+            world = await ls.analysed()
             found = ls.source(world, params.text_document.uri)
             if found is None:
                 return []
@@ -354,7 +354,7 @@ def _editing(server: CspecServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
     async def on_code_lens(ls: CspecServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         async def work() -> list[lsp.CodeLens]:
-            world = await ls.world()
+            world = await ls.analysed()
             found = ls.source(world, params.text_document.uri)
             if found is None:
                 return []
