@@ -9,9 +9,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from lark import Token, Tree
+from pydantic import BaseModel
 
 from contractspec.diagnostics import Diagnostic, Severity
 from contractspec.grammar.parser import ParsedChunk
@@ -37,6 +38,43 @@ DECLARATION_FIELDS = {
 }
 
 Child = Tree[Token] | Token
+_Model = TypeVar("_Model", bound=BaseModel)
+# model class -> (field names in order, defaults of optional fields, shared fields-sets)
+_PLANS: dict[type[BaseModel], tuple[tuple[str, ...], dict[str, Any],
+                                    dict[tuple[str, ...], set[str]]]] = {}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _node(cls: type[_Model], /, **values: Any) -> _Model:
+    """An IR node built without validation, from lowering's own, already typed values.
+
+    Lowering builds hundreds of thousands of nodes; pydantic's validation gives each one a
+    fields-set of its own and a grown dict (about 1 KB a node). This builds the same object
+    (same dict, in field order; one fields-set shared by the nodes given the same fields) in
+    a third of the memory. Nothing is checked here: tests/test_performance_paths.py checks
+    that the IR of every spec in the repository equals its validated copy, value for value.
+    """
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = cls.model_fields
+        plan = _PLANS[cls] = (
+            tuple(fields),
+            {name: f.get_default() for name, f in fields.items() if not f.is_required()},
+            {},
+        )
+    names, defaults, fields_sets = plan
+    data = {name: values[name] if name in values else defaults[name] for name in names}
+    key = tuple(values)
+    fields_set = fields_sets.get(key)
+    if fields_set is None:
+        fields_set = fields_sets[key] = set(key)
+    node = _new(cls)
+    _set(node, "__dict__", data)
+    _set(node, "__pydantic_fields_set__", fields_set)
+    _set(node, "__pydantic_extra__", None)
+    _set(node, "__pydantic_private__", None)
+    return node
 
 
 @dataclass
@@ -75,12 +113,13 @@ def unescape(token: str) -> str:
 
 def parse_duration(text: str) -> ir.Duration:
     number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-    return ir.Duration(text=text, seconds=int(number) * DURATION_UNITS[text[len(number):]])
+    seconds = float(int(number) * DURATION_UNITS[text[len(number):]])
+    return _node(ir.Duration, text=text, seconds=seconds)
 
 
 def parse_size(text: str) -> ir.Size:
     number = text.rstrip("BKMGT")
-    return ir.Size(text=text, bytes=int(number) * SIZE_UNITS[text[len(number):]])
+    return _node(ir.Size, text=text, bytes=int(number) * SIZE_UNITS[text[len(number):]])
 
 
 class Lowerer:
@@ -149,8 +188,9 @@ class Lowerer:
     def _name(self, token: Child) -> ir.NameRef:
         assert isinstance(token, Token | Tree)
         if isinstance(token, Tree):  # qual_name, path
-            return ir.NameRef(name=".".join(str(t) for t in token.children), span=self._span(token))
-        return ir.NameRef(name=str(token), span=self._span(token))
+            return _node(ir.NameRef, name=".".join(str(t) for t in token.children),
+                         span=self._span(token))
+        return _node(ir.NameRef, name=str(token), span=self._span(token))
 
     def _names(self, tree: Child) -> tuple[ir.NameRef, ...]:
         assert isinstance(tree, Tree)
@@ -191,13 +231,13 @@ class Lowerer:
         doc, rest = self._split(tree)
         name = self._name(rest[0])
         version = self._version(rest[1]) if len(rest) > 1 else None
-        return ir.ModuleHeader(doc=doc, name=name.name, name_span=name.span, version=version,
-                               span=self._span(tree))
+        return _node(ir.ModuleHeader, doc=doc, name=name.name, name_span=name.span, version=version,
+                     span=self._span(tree))
 
     def use_decl(self, tree: Tree[Token]) -> ir.UseDecl:
         doc, rest = self._split(tree)
-        return ir.UseDecl(doc=doc, module=self._name(rest[0]), path=self._string(rest),
-                          span=self._span(tree))
+        return _node(ir.UseDecl, doc=doc, module=self._name(rest[0]), path=self._string(rest),
+                     span=self._span(tree))
 
     @staticmethod
     def _version(tree: Child) -> str:
@@ -208,23 +248,24 @@ class Lowerer:
     def enum_decl(self, tree: Tree[Token]) -> ir.EnumDecl:
         doc, rest = self._split(tree)
         values = tuple(self.enum_value(t) for t in rest[1:] if isinstance(t, Tree))
-        return ir.EnumDecl(**self._decl(tree, rest[0], doc), values=values)
+        return _node(ir.EnumDecl, **self._decl(tree, rest[0], doc), values=values)
 
     def enum_value(self, tree: Tree[Token]) -> ir.EnumValue:
         doc, rest = self._split(tree)
-        return ir.EnumValue(**self._decl(tree, rest[0], doc), attributes=self._attributes(rest))
+        return _node(ir.EnumValue, **self._decl(tree, rest[0], doc),
+                     attributes=self._attributes(rest))
 
     def type_decl(self, tree: Tree[Token]) -> ir.TypeDecl:
         doc, rest = self._split(tree)
-        return ir.TypeDecl(**self._decl(tree, rest[0], doc), fields=self._fields(rest[1:]))
+        return _node(ir.TypeDecl, **self._decl(tree, rest[0], doc), fields=self._fields(rest[1:]))
 
     def entity_decl(self, tree: Tree[Token]) -> ir.EntityDecl:
         doc, rest = self._split(tree)
         constraints = tuple(
             self.attribute(t) for t in rest[1:] if isinstance(t, Tree) and t.data == "model_attr"
         )
-        return ir.EntityDecl(**self._decl(tree, rest[0], doc), fields=self._fields(rest[1:]),
-                             constraints=constraints)
+        return _node(ir.EntityDecl, **self._decl(tree, rest[0], doc), fields=self._fields(rest[1:]),
+                     constraints=constraints)
 
     def _fields(self, children: Sequence[Child]) -> tuple[ir.FieldDecl, ...]:
         return tuple(self.field(t) for t in children if isinstance(t, Tree) and t.data == "field")
@@ -232,7 +273,8 @@ class Lowerer:
     def field(self, tree: Tree[Token]) -> ir.FieldDecl:
         doc, rest = self._split(tree)
         default = next((c for c in rest if isinstance(c, Tree) and c.data == "default"), None)
-        return ir.FieldDecl(
+        return _node(
+            ir.FieldDecl,
             **self._decl(tree, rest[0], doc),
             type=self.type_expr(cast(Tree[Token], rest[1])),
             default=self.expr(default.children[0]) if default is not None else None,
@@ -251,7 +293,7 @@ class Lowerer:
             args_tree = rest[1]
             assert isinstance(args_tree, Tree)
             args = tuple(self.expr(a) for a in args_tree.children)
-        return ir.Attribute(name=str(rest[0]), args=args, span=self._span(tree))
+        return _node(ir.Attribute, name=str(rest[0]), args=args, span=self._span(tree))
 
     # ---- types ------------------------------------------------------------------------
     def type_expr(self, tree: Tree[Token]) -> ir.TypeRef:
@@ -268,9 +310,9 @@ class Lowerer:
                 generics = tuple(self.type_expr(cast(Tree[Token], g)) for g in part.children)
             elif part.data == "type_args":
                 args = tuple(self._type_arg(cast(Tree[Token], a)) for a in part.children)
-        return ir.TypeRef(name=name.name, is_ref=base.data == "ref_type", args=args,
-                          generics=generics, optional=optional, is_list=is_list,
-                          span=self._span(tree))
+        return _node(ir.TypeRef, name=name.name, is_ref=base.data == "ref_type", args=args,
+                     generics=generics, optional=optional, is_list=is_list,
+                     span=self._span(tree))
 
     @staticmethod
     def _type_arg(tree: Tree[Token]) -> ir.TypeArg:
@@ -282,22 +324,23 @@ class Lowerer:
                     side = 1
                 else:
                     bounds[side] = str(cast(Tree[Token], child).children[0])
-            return ir.TypeArg(min=bounds[0], max=bounds[1], is_range=True)
-        return ir.TypeArg(value=str(tree.children[0]))
+            return _node(ir.TypeArg, min=bounds[0], max=bounds[1], is_range=True)
+        return _node(ir.TypeArg, value=str(tree.children[0]))
 
     # ---- roles, permissions, policies -------------------------------------------------
     def permission_decl(self, tree: Tree[Token]) -> ir.PermissionDecl:
         doc, rest = self._split(tree)
-        return ir.PermissionDecl(**self._decl(tree, rest[0], doc), description=self._string(rest))
+        return _node(ir.PermissionDecl, **self._decl(tree, rest[0], doc),
+                     description=self._string(rest))
 
     def role_decl(self, tree: Tree[Token]) -> ir.RoleDecl:
         doc, rest = self._split(tree)
-        return ir.RoleDecl(**self._decl(tree, rest[0], doc), description=self._string(rest))
+        return _node(ir.RoleDecl, **self._decl(tree, rest[0], doc), description=self._string(rest))
 
     def grant_decl(self, tree: Tree[Token]) -> ir.GrantDecl:
         doc, rest = self._split(tree)
-        return ir.GrantDecl(doc=doc, roles=self._names(rest[0]), permissions=self._names(rest[1]),
-                            span=self._span(tree))
+        return _node(ir.GrantDecl, doc=doc, roles=self._names(rest[0]),
+                     permissions=self._names(rest[1]), span=self._span(tree))
 
     def policy_decl(self, tree: Tree[Token]) -> ir.PolicyDecl:
         doc, rest = self._split(tree)
@@ -305,10 +348,10 @@ class Lowerer:
         for rule in rest[1:]:
             assert isinstance(rule, Tree)
             rule_doc, parts = self._split(rule)
-            rules.append(ir.PolicyRule(doc=rule_doc, action=self._name(parts[0]),
-                                       rule=self.expr(parts[1]), span=self._span(rule)))
-        return ir.PolicyDecl(doc=doc, entity=self._name(rest[0]), rules=tuple(rules),
-                             span=self._span(tree))
+            rules.append(_node(ir.PolicyRule, doc=rule_doc, action=self._name(parts[0]),
+                               rule=self.expr(parts[1]), span=self._span(rule)))
+        return _node(ir.PolicyDecl, doc=doc, entity=self._name(rest[0]), rules=tuple(rules),
+                     span=self._span(tree))
 
     # ---- operations and events --------------------------------------------------------
     def operation_decl(self, tree: Tree[Token]) -> ir.OperationDecl:
@@ -327,7 +370,8 @@ class Lowerer:
         policy = self._first(groups, "op_policy")
         behind = self._first(groups, "op_behind")
         errors = self._first(groups, "op_errors")
-        return ir.OperationDecl(
+        return _node(
+            ir.OperationDecl,
             **self._decl(tree, rest[1], doc),
             kind=cast(Any, kind),
             version=version,
@@ -356,14 +400,14 @@ class Lowerer:
     def error_item(self, tree: Tree[Token]) -> ir.ErrorDecl:
         doc, rest = self._split(tree)
         status = self._tokens(rest, "INT")
-        return ir.ErrorDecl(**self._decl(tree, rest[0], doc),
-                            status=int(status[0]) if status else None,
-                            message=self._string(rest))
+        return _node(ir.ErrorDecl, **self._decl(tree, rest[0], doc),
+                     status=int(status[0]) if status else None,
+                     message=self._string(rest))
 
     def event_ref(self, tree: Tree[Token]) -> ir.EventRef:
         name = self._name(tree.children[0])
         version = self._version(tree.children[1]) if len(tree.children) > 1 else None
-        return ir.EventRef(name=name.name, version=version, span=self._span(tree))
+        return _node(ir.EventRef, name=name.name, version=version, span=self._span(tree))
 
     def event_decl(self, tree: Tree[Token]) -> ir.EventDecl:
         doc, rest = self._split(tree)
@@ -378,7 +422,8 @@ class Lowerer:
         )
         severity = self._first(groups, "event_severity")
         retention = self._first(groups, "event_retention")
-        return ir.EventDecl(
+        return _node(
+            ir.EventDecl,
             **self._decl(tree, rest[0], doc),
             version=version,
             payload=self._block_fields(groups, "payload_block"),
@@ -392,7 +437,8 @@ class Lowerer:
         doc, rest = self._split(tree)
         groups = self._members(rest[2:], f"workflow `{rest[0]}`", ("wf_initial",))
         initial = self._first(groups, "wf_initial")
-        return ir.WorkflowDecl(
+        return _node(
+            ir.WorkflowDecl,
             **self._decl(tree, rest[0], doc),
             subject=self._name(rest[1]),
             initial=self._name(initial[0]) if initial else None,
@@ -409,7 +455,8 @@ class Lowerer:
         by = clauses.get("wf_by")
         when = clauses.get("wf_when")
         emits = clauses.get("wf_emits")
-        return ir.Transition(
+        return _node(
+            ir.Transition,
             **self._decl(tree, rest[0], doc),
             sources=self._names(rest[1]),
             target=self._name(rest[2]),
@@ -420,8 +467,8 @@ class Lowerer:
 
     def wf_migrate(self, tree: Tree[Token]) -> ir.StateMigration:
         _, rest = self._split(tree)
-        return ir.StateMigration(source=self._name(rest[0]), target=self._name(rest[1]),
-                                 span=self._span(tree))
+        return _node(ir.StateMigration, source=self._name(rest[0]), target=self._name(rest[1]),
+                     span=self._span(tree))
 
     # ---- jobs -------------------------------------------------------------------------
     def job_decl(self, tree: Tree[Token]) -> ir.JobDecl:
@@ -431,7 +478,8 @@ class Lowerer:
         retries = self._first(groups, "job_retries")
         backoff = groups.get("job_backoff")
         timeout = self._first(groups, "job_timeout")
-        return ir.JobDecl(
+        return _node(
+            ir.JobDecl,
             **self._decl(tree, rest[0], doc),
             input=self._block_fields(groups, "input_block"),
             retries=int(str(retries[0])) if retries else None,
@@ -443,18 +491,19 @@ class Lowerer:
         _, rest = self._split(tree)
         args = tuple(self.expr(a) for a in cast(Tree[Token], rest[1]).children) if len(
             rest) > 1 else ()
-        return ir.Backoff(strategy=str(rest[0]), args=args, span=self._span(tree))
+        return _node(ir.Backoff, strategy=str(rest[0]), args=args, span=self._span(tree))
 
     def trigger_decl(self, tree: Tree[Token]) -> ir.TriggerDecl:
         doc, rest = self._split(tree)
-        return ir.TriggerDecl(doc=doc, event=self.event_ref(cast(Tree[Token], rest[0])),
-                              job=self._name(rest[1]), span=self._span(tree))
+        return _node(ir.TriggerDecl, doc=doc, event=self.event_ref(cast(Tree[Token], rest[0])),
+                     job=self._name(rest[1]), span=self._span(tree))
 
     def schedule_decl(self, tree: Tree[Token]) -> ir.ScheduleDecl:
         doc, rest = self._split(tree)
         when = cast(Tree[Token], rest[1])
         value = str(when.children[0])
-        return ir.ScheduleDecl(
+        return _node(
+            ir.ScheduleDecl,
             **self._decl(tree, rest[0], doc),
             cron=unescape(value) if when.data == "schedule_cron" else None,
             every=parse_duration(value) if when.data == "schedule_every" else None,
@@ -475,8 +524,10 @@ class Lowerer:
                 assert isinstance(rec, Tree)
                 kind = "role" if rec.data == "role_recipient" else "path"
                 name = self._name(rec.children[0])
-                recipients.append(ir.Recipient(kind=kind, name=name.name, span=self._span(rec)))
-        return ir.NotificationDecl(
+                recipients.append(_node(ir.Recipient, kind=kind, name=name.name,
+                                        span=self._span(rec)))
+        return _node(
+            ir.NotificationDecl,
             **self._decl(tree, rest[0], doc),
             on=self.event_ref(cast(Tree[Token], on[0])) if on else None,
             recipients=tuple(recipients),
@@ -496,16 +547,17 @@ class Lowerer:
         targets = []
         for member in groups.get("flag_target", []):
             parts = self._split(member)[1]
-            targets.append(ir.FlagTarget(dimension=self._name(parts[0]),
-                                         values=tuple(self._name(p) for p in parts[1:]),
-                                         span=self._span(member)))
-        return ir.FlagDecl(
+            targets.append(_node(ir.FlagTarget, dimension=self._name(parts[0]),
+                                 values=tuple(self._name(p) for p in parts[1:]),
+                                 span=self._span(member)))
+        return _node(
+            ir.FlagDecl,
             **self._decl(tree, rest[0], doc),
             description=self._string(rest[1:2]),
             default=str(cast(Tree[Token], default[0]).children[0]) == "on" if default else None,
-            rollout=ir.Rollout(percent=float(str(rollout[0]).rstrip("%")),
-                               by=self._name(rollout[1]),
-                               span=self._span(groups["flag_rollout"][0])) if rollout else None,
+            rollout=_node(ir.Rollout, percent=float(str(rollout[0]).rstrip("%")),
+                          by=self._name(rollout[1]),
+                          span=self._span(groups["flag_rollout"][0])) if rollout else None,
             targets=tuple(targets),
         )
 
@@ -514,12 +566,13 @@ class Lowerer:
         groups = self._members(rest[1:], f"experiment `{rest[0]}`", ("exp_variants", "exp_metric"))
         variants = self._first(groups, "exp_variants") or []
         metric = self._first(groups, "exp_metric")
-        return ir.ExperimentDecl(
+        return _node(
+            ir.ExperimentDecl,
             **self._decl(tree, rest[0], doc),
             description=self._string(rest[1:2]),
             variants=tuple(
-                ir.Variant(name=str(v.children[0]),
-                           percent=float(str(v.children[1]).rstrip("%")), span=self._span(v))
+                _node(ir.Variant, name=str(v.children[0]),
+                      percent=float(str(v.children[1]).rstrip("%")), span=self._span(v))
                 for v in variants if isinstance(v, Tree)
             ),
             metric=self.event_ref(cast(Tree[Token], metric[0])) if metric else None,
@@ -527,7 +580,8 @@ class Lowerer:
 
     def critical_decl(self, tree: Tree[Token]) -> ir.CriticalDecl:
         doc, rest = self._split(tree)
-        return ir.CriticalDecl(doc=doc, operations=self._names(rest[0]), span=self._span(tree))
+        return _node(ir.CriticalDecl, doc=doc, operations=self._names(rest[0]),
+                     span=self._span(tree))
 
     # ---- files ------------------------------------------------------------------------
     def attachments_decl(self, tree: Tree[Token]) -> ir.AttachmentsDecl:
@@ -539,9 +593,10 @@ class Lowerer:
         rules = []
         for member in groups.get("att_permission", []):
             parts = self._split(member)[1]
-            rules.append(ir.AttachmentRule(action=self._name(parts[0]), rule=self.expr(parts[1]),
-                                           span=self._span(member)))
-        return ir.AttachmentsDecl(
+            rules.append(_node(ir.AttachmentRule, action=self._name(parts[0]),
+                               rule=self.expr(parts[1]), span=self._span(member)))
+        return _node(
+            ir.AttachmentsDecl,
             doc=doc, entity=self._name(rest[0]),
             kinds=tuple(unescape(str(k)) for k in kinds),
             max_size=parse_size(str(size[0])) if size else None,
@@ -558,7 +613,8 @@ class Lowerer:
         unit = self._first(groups, "metric_unit")
         aggregate = self._first(groups, "metric_aggregate")
         source = self._first(groups, "metric_from")
-        return ir.MetricDecl(
+        return _node(
+            ir.MetricDecl,
             **self._decl(tree, rest[0], doc),
             description=self._string(rest[1:2]),
             unit=self._name(unit[0]) if unit else None,
@@ -573,9 +629,11 @@ class Lowerer:
         limits = []
         for member in groups.get("plan_limit", []):
             parts = self._split(member)[1]
-            limits.append(ir.PlanLimit(metric=self._name(parts[0]), amount=int(str(parts[1])),
-                                       period=self._name(parts[2]), span=self._span(member)))
-        return ir.PlanDecl(
+            limits.append(_node(ir.PlanLimit, metric=self._name(parts[0]),
+                                amount=int(str(parts[1])), period=self._name(parts[2]),
+                                span=self._span(member)))
+        return _node(
+            ir.PlanDecl,
             **self._decl(tree, rest[0], doc),
             description=self._string(rest[1:2]),
             limits=tuple(limits),
@@ -587,21 +645,22 @@ class Lowerer:
     def track_decl(self, tree: Tree[Token]) -> ir.TrackDecl:
         doc, rest = self._split(tree)
         units = tuple(self.track_unit(t) for t in rest[1:] if isinstance(t, Tree))
-        return ir.TrackDecl(**self._decl(tree, rest[0], doc), title=self._string(rest[1:2]),
-                            units=units)
+        return _node(ir.TrackDecl, **self._decl(tree, rest[0], doc), title=self._string(rest[1:2]),
+                     units=units)
 
     def track_unit(self, tree: Tree[Token]) -> ir.UnitDecl:
         doc, rest = self._split(tree)
         steps = tuple(self.track_step(t) for t in rest[1:] if isinstance(t, Tree))
-        return ir.UnitDecl(**self._decl(tree, rest[0], doc), title=self._string(rest[1:2]),
-                           steps=steps)
+        return _node(ir.UnitDecl, **self._decl(tree, rest[0], doc), title=self._string(rest[1:2]),
+                     steps=steps)
 
     def track_step(self, tree: Tree[Token]) -> ir.StepDecl:
         doc, rest = self._split(tree)
         groups = self._members(rest[1:], f"step `{rest[0]}`", ("step_completes", "step_content"))
         completes = self._first(groups, "step_completes")
         content = self._first(groups, "step_content")
-        return ir.StepDecl(
+        return _node(
+            ir.StepDecl,
             **self._decl(tree, rest[0], doc),
             title=self._string(rest[1:2]),
             completes_on=self.event_ref(cast(Tree[Token], completes[0])) if completes else None,
@@ -620,7 +679,8 @@ class Lowerer:
                 parts = self._split(member)[1]
                 option = str(cast(Tree[Token], parts[0]).children[0])
                 options.setdefault(option, []).extend(self._names(parts[1]))
-        return ir.ViewDecl(
+        return _node(
+            ir.ViewDecl,
             **self._decl(tree, rest[0], doc),
             kind=cast(Any, kind),
             entity=self._name(rest[2]),
@@ -646,13 +706,15 @@ class Lowerer:
         for item in limits:
             assert isinstance(item, Tree)
             value = cast(Token, item.children[1])
-            limit_nodes.append(ir.AgentLimit(
+            limit_nodes.append(_node(
+                ir.AgentLimit,
                 name=str(item.children[0]),
                 value=int(value) if value.type == "INT" else None,
                 duration=parse_duration(str(value)) if value.type == "DURATION" else None,
                 span=self._span(item),
             ))
-        return ir.AgentDecl(
+        return _node(
+            ir.AgentDecl,
             **self._decl(tree, rest[0], doc),
             description=self._string(rest[1:2]),
             model=unescape(str(model[0])) if model else None,
@@ -667,25 +729,26 @@ class Lowerer:
     def expr(self, item: Child) -> ir.Expr:
         span = self._span(item)
         if isinstance(item, Token):  # a bare literal token inlined by `?text`
-            return ir.LiteralExpr(type="string", text=str(item), value=unescape(str(item)),
-                                  span=span)
+            return _node(ir.LiteralExpr, type="string", text=str(item), value=unescape(str(item)),
+                         span=span)
         rule = str(item.data)
         kids = item.children
         if rule == "path":
-            return ir.PathExpr(parts=tuple(str(k) for k in kids), span=span)
+            return _node(ir.PathExpr, parts=tuple(str(k) for k in kids), span=span)
         if rule == "call":
             args = tuple(self.expr(a) for a in cast(Tree[Token], kids[1]).children)
-            return ir.CallExpr(name=str(kids[0]), args=args, span=span)
+            return _node(ir.CallExpr, name=str(kids[0]), args=args, span=span)
         if rule == "list_expr":
-            return ir.ListExpr(items=tuple(self.expr(k) for k in kids), span=span)
+            return _node(ir.ListExpr, items=tuple(self.expr(k) for k in kids), span=span)
         if rule == "unary":
-            return ir.UnaryExpr(op=cast(Any, str(kids[0])), operand=self.expr(kids[1]), span=span)
+            return _node(ir.UnaryExpr, op=cast(Any, str(kids[0])), operand=self.expr(kids[1]),
+                         span=span)
         if rule in _BINARY_RULES:
             left = self.expr(kids[0])
             for i in range(1, len(kids), 2):
                 right = self.expr(kids[i + 1])
-                left = ir.BinaryExpr(op=cast(Any, str(kids[i])), left=left, right=right,
-                                     span=self.source.span(left.span.start_offset,
+                left = _node(ir.BinaryExpr, op=cast(Any, str(kids[i])), left=left, right=right,
+                             span=self.source.span(left.span.start_offset,
                                                            right.span.end_offset))
             return left
         return self._literal(rule, kids, span)
@@ -711,7 +774,7 @@ class Lowerer:
             kind, value = "bool", rule == "true"
         else:
             kind, value = "null", None
-        return ir.LiteralExpr(type=cast(Any, kind), text=text, value=value, span=span)
+        return _node(ir.LiteralExpr, type=cast(Any, kind), text=text, value=value, span=span)
 
 
 _BINARY_RULES = frozenset({"or_expr", "and_expr", "cmp_expr", "sum_expr", "product"})
