@@ -1,27 +1,35 @@
 """The fast paths of the front half build exactly what the plain paths build.
 
+- `Driver` (grammar/driver.py) gives Lark's own trees, positions and metas included, and
+  rejects exactly the texts Lark rejects;
 - lowering's unvalidated `_node` gives the IR that validated construction gives;
 - `SourceFile.span`'s unvalidated spans equal validated ones.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 from pydantic import BaseModel
 
 from benchmarks.synth import generate
 from contractspec.check.registry import all_rules
 from contractspec.grammar import lower
 from contractspec.grammar.lower import lower_file
-from contractspec.grammar.parser import parse_source
+from contractspec.grammar.parser import _driver, get_parser, parse_source
 from contractspec.source import SourceFile, Span
 from tests.conftest import REPO
 
+_META = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos",
+         "container_line", "container_column", "container_start_pos", "container_end_line",
+         "container_end_column", "container_end_pos")
 _BLOCK = re.compile(r"```cspec\n(.*?)```", re.S)
 
 
@@ -49,6 +57,66 @@ def _corpus(tmp: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return _corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def _lark(text: str) -> Tree[Token] | None:
+    try:
+        return get_parser().parse(text)
+    except UnexpectedInput:
+        return None
+
+
+def _assert_same_tree(fast: Any, slow: Any, where: str) -> None:
+    assert type(fast) is type(slow), where
+    if isinstance(slow, Tree):
+        assert fast.data == slow.data, where
+        for name in _META:
+            assert getattr(fast.meta, name, None) == getattr(slow.meta, name, None), (
+                f"{where}: {slow.data}.meta.{name}")
+        assert len(fast.children) == len(slow.children), f"{where}: {slow.data}"
+        for a, b in zip(fast.children, slow.children, strict=True):
+            _assert_same_tree(a, b, where)
+    else:
+        assert [getattr(fast, n) for n in Token.__slots__] == [
+            getattr(slow, n) for n in Token.__slots__], f"{where}: token {slow!r}"
+
+
+def _check_parse(text: str, where: str) -> bool:
+    slow = _lark(text)
+    fast = _driver().parse(text)
+    if slow is None:
+        assert fast is None, f"{where}: the driver accepts what Lark rejects"
+        return False
+    assert fast is not None, f"{where}: the driver rejects what Lark accepts"
+    _assert_same_tree(fast, slow, where)
+    return True
+
+
+def test_driver_builds_lark_trees(corpus: dict[str, str]) -> None:
+    accepted = sum(_check_parse(text, name) for name, text in corpus.items())
+    assert accepted > 100  # the corpus is mostly valid specs
+
+
+def _mutations(text: str, rng: random.Random) -> Iterator[str]:
+    lines = text.split("\n")
+    for _ in range(6):
+        k = rng.randrange(len(lines))
+        yield "\n".join(lines[:k] + lines[k + 1:])  # a line dropped
+        yield "\n".join([*lines[:k], lines[k][: rng.randrange(len(lines[k]) + 1)],
+                         *lines[k + 1:]])  # a line cut short
+        cut = rng.randrange(len(text) + 1)
+        yield text[:cut] + rng.choice(["{", "}", ":", "?", "\"", " ref ", " by ", ">", "\n",
+                                       "///x\n", "1.2.3", "v2", "10ms", "[]"]) + text[cut:]
+
+
+def test_driver_agrees_with_lark_on_broken_text(corpus: dict[str, str]) -> None:
+    rng = random.Random(20240601)
+    names = sorted(corpus)
+    rejected = 0
+    for name in rng.sample(names, min(60, len(names))):
+        for k, text in enumerate(_mutations(corpus[name], rng)):
+            rejected += not _check_parse(text, f"{name} mutation {k}")
+    assert rejected > 50  # the mutations do break specs
 
 
 def _fields(value: Any) -> Iterator[tuple[str, Any]]:

@@ -21,6 +21,7 @@ from lark.lexer import ContextualLexer
 from lark.parsers.lalr_analysis import Shift
 
 from contractspec.diagnostics import Diagnostic, Severity
+from contractspec.grammar.driver import Driver
 from contractspec.grammar.messages import describe_expected, describe_token
 from contractspec.grammar.scan import Chunk, split_declarations
 from contractspec.source import SourceFile
@@ -128,12 +129,25 @@ def _colliding_terminals(parser: Lark) -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(others)) for name, others in groups.items()}
 
 
+@cache
+def _driver() -> Driver:
+    parser = get_parser()
+    return Driver(parser, parser.parser.lexer.alternatives, _PATTERNS)
+
+
 def parse_source(source: SourceFile) -> ParseResult:
-    """Parse one file; never raises on bad input."""
+    """Parse one file; never raises on bad input.
+
+    The fast driver (the same automaton, run leaner) parses first. When it finds a syntax
+    error, Lark parses the file again (so a disagreement could only cost time) and, on its
+    error, declaration by declaration to report each error.
+    """
     parser = get_parser()
     result = ParseResult()
     try:
-        result.chunks.append(ParsedChunk(parser.parse(source.text), 0))
+        tree = _driver().parse(source.text)
+        result.chunks.append(ParsedChunk(tree if tree is not None else parser.parse(source.text),
+                                         0))
         return result
     except UnexpectedInput:
         pass
@@ -146,7 +160,8 @@ def _parse_chunk(parser: Lark, source: SourceFile, chunk: Chunk, result: ParseRe
     text = source.text[chunk.start : chunk.end]
     for _ in range(MAX_RETRIES_PER_DECLARATION):
         try:
-            tree = parser.parse(text)
+            fast = _driver().parse(text)
+            tree = fast if fast is not None else parser.parse(text)
         except UnexpectedInput as error:
             offset, diagnostic = _diagnose(source, chunk.start, text, error)
             offset, diagnostic = _blame_unfinished_line(parser, source, chunk, text, offset,
