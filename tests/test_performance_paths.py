@@ -3,11 +3,13 @@
 - `Driver` (grammar/driver.py) gives Lark's own trees, positions and metas included, and
   rejects exactly the texts Lark rejects;
 - lowering's unvalidated `_node` gives the IR that validated construction gives;
-- `SourceFile.span`'s unvalidated spans equal validated ones.
+- `SourceFile.span`'s unvalidated spans equal validated ones;
+- the garbage collector is paused only while parsing and lowering.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 from collections.abc import Iterator
@@ -187,3 +189,27 @@ def test_copies_of_unvalidated_spans_leave_the_shared_fields_set_alone() -> None
     assert first.model_fields_set == second.model_fields_set == set(Span.model_fields)
     with pytest.raises(ValueError, match="frozen"):
         first.start_line = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_gc_is_paused_only_while_parsing_and_lowering(enabled: bool) -> None:
+    source = SourceFile("f.cspec", "module m\n\nentity A {\n  id: uuid @id\n}\n")
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        lower_file(source, parse_source(source).chunks)
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_objects_frozen_by_the_program_stay_frozen() -> None:
+    source = SourceFile("f.cspec", "module m\n\nentity A {\n  id: uuid @id\n}\n")
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        lower_file(source, parse_source(source).chunks)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -15,7 +15,7 @@ from lark import Token, Tree
 from pydantic import BaseModel
 
 from contractspec.diagnostics import Diagnostic, Severity
-from contractspec.grammar.parser import ParsedChunk
+from contractspec.grammar.parser import ParsedChunk, gc_paused
 from contractspec.ir import nodes as ir
 from contractspec.source import SourceFile, Span
 
@@ -794,4 +794,5 @@ _MEMBER_KEYWORDS = {
 
 
 def lower_file(source: SourceFile, chunks: Iterable[ParsedChunk]) -> LoweredFile:
-    return Lowerer(source).lower(chunks)
+    with gc_paused():
+        return Lowerer(source).lower(chunks)
