@@ -78,3 +78,41 @@ def test_huge_buffer_is_not_parsed(tmp_path: Path) -> None:
     host.set_text("spec/shop.cspec", SPEC + "// x\n" * 1_200_000)
     assert [d.code for d in host.world().analysis.diagnostics_for("spec/shop.cspec")] == [
         "CS113"]
+
+
+def _summary(index: object) -> list[tuple[object, ...]]:
+    from contractspec.ide.index import Index
+
+    assert isinstance(index, Index)
+    defs = sorted((d.key, d.kind, d.path) for d in index.all_definitions())
+    occs = sorted((o.span.file, o.span.start_offset, o.name,
+                   o.target.key if o.target else None)
+                  for found in index.occurrences.values() for o in found)
+    return [*defs, *occs]
+
+
+def test_incremental_index_matches_a_full_build(tmp_path: Path) -> None:
+    from contractspec.ide.index import build_index
+
+    root = workspace(tmp_path)
+    (root / "spec" / "other.cspec").write_text(
+        "module other\n\nuse shop\n\nentity Line {\n  id: uuid @id\n  order: ref Order\n}\n",
+        encoding="utf-8")
+    (root / "spec" / "third.cspec").write_text(
+        "module third\n\nentity Lone {\n  id: uuid @id\n}\n", encoding="utf-8")
+    host = Host(root)
+    host.reload()
+    before = host.world().index
+    host.set_text("spec/shop.cspec", "module shop\n\n\nentity Order {\n  id: uuid @id\n"
+                                     "  total: money\n}\n")
+    world = host.world()
+    after = world.index
+    assert _summary(after) == _summary(build_index(world.analysis))
+    assert after.parts["third"].definitions is before.parts["third"].definitions
+    assert after.parts["third"].occurrences is before.parts["third"].occurrences
+    assert after.parts["other"].definitions is before.parts["other"].definitions
+    assert after.parts["other"].occurrences is not before.parts["other"].occurrences
+    line = next(d for d in after.all_definitions() if d.name == "order")
+    assert line.decl.type.name == "Order"
+    order = next(d for d in after.all_definitions() if d.name == "Order")
+    assert {o.span.file for o in after.uses(order)} == {"spec/other.cspec"}

@@ -64,6 +64,22 @@ class AccessMatrix:
                      for r in self.rows],
         }
 
+    def text(self) -> str:
+        """A plain-text table, for editors that show messages without Markdown."""
+        if not self.rows:
+            return f"Module `{self.module}` declares nothing that needs access rules."
+        names = [f"{r.kind} {r.name}" for r in self.rows]
+        width = max(len(n) for n in names)
+        widths = [max(len(role), 3) for role in self.roles]
+        head = " " * width + "  " + "  ".join(r.ljust(w) for r, w in zip(self.roles, widths,
+                                                                         strict=True))
+        lines = [f"Who can do what in {self.module}", head.rstrip()]
+        for name, row in zip(names, self.rows, strict=True):
+            marks = "  ".join(c.mark.ljust(w) for c, w in zip(row.cells, widths, strict=True))
+            lines.append(f"{name.ljust(width)}  {marks}  {row.rule or 'no policy'}")
+        lines.append("✓ allowed  ◐ depends on the record  ✗ denied  ⚠ no policy")
+        return "\n".join(lines)
+
     def markdown(self) -> str:
         if not self.rows:
             return f"Module `{self.module}` declares nothing that needs access rules."

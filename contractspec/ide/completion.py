@@ -346,9 +346,10 @@ class _Completer:
             span = self.tail
             if not self.qualifier:
                 yield from self._module_prefixes(modules[1:])
-        for d in self.world.index.all_definitions():
-            if d.kind in kinds and d.container is None and d.module in modules:
-                yield self._item(d, span)
+        for module in modules:
+            for d in self.world.index.declarations(module):
+                if d.kind in kinds:
+                    yield self._item(d, span)
 
     def _module_prefixes(self, modules: Iterable[str]) -> Iterator[CompletionItem]:
         for name in modules:

@@ -117,7 +117,7 @@ class Host:
         live = set(analysis.sources)
         for name in [n for n in self.cache if n not in live]:
             del self.cache[name]
-        world = World(analysis)
+        world = World(analysis, previous=self._world)
         if inputs.revision >= self._world_revision:
             self._world, self._world_revision = world, inputs.revision
         return world

@@ -71,6 +71,7 @@ class Index:
     references: dict[Key, list[Occurrence]] = field(default_factory=dict)
     fields: dict[Key, dict[str, Definition]] = field(default_factory=dict)  # owner -> members
     modules: dict[str, Definition] = field(default_factory=dict)
+    parts: dict[str, _Part] = field(default_factory=dict, repr=False)  # by module
 
     def members(self, owner: Definition | None) -> dict[str, Definition]:
         return self.fields.get(owner.key, {}) if owner is not None else {}
@@ -89,6 +90,11 @@ class Index:
 
     def all_definitions(self) -> Iterator[Definition]:
         return iter(self.definitions.values())
+
+    def declarations(self, module: str) -> list[Definition]:
+        """The top-level declarations of a module (not their members)."""
+        part = self.parts.get(module)
+        return [d for d in part.definitions if d.container is None] if part else []
 
 
 class _Spanned(Protocol):
@@ -110,14 +116,46 @@ def _touching(items: list[S], offset: int) -> Iterator[S]:
     yield from inside or hits
 
 
-def build_index(analysis: Analysis) -> Index:
-    return _Builder(analysis).build()
+@dataclass
+class _Part:
+    """What one module adds to the index, and what it was computed from: the module's
+    declaration objects (the parse cache keeps them identical while a file is unchanged)
+    and, for its references, those of the modules it sees."""
+
+    content: tuple[object, ...]
+    definitions: list[Definition] = field(default_factory=list)
+    depends: tuple[object, ...] = ()
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """The same objects (counts and flags: equal values) in the same order."""
+    return len(a) == len(b) and all(
+        x is y or (isinstance(x, int) and x == y) for x, y in zip(a, b, strict=True))
+
+
+def _content(module: ir.Module) -> tuple[object, ...]:
+    items: list[object] = [module.std, *module.headers]
+    for name in ir.Module.model_fields:
+        value = getattr(module, name)
+        if isinstance(value, tuple) and name not in ("files", "headers"):
+            items.append(len(value))
+            items.extend(value)
+    return tuple(items)
+
+
+def build_index(analysis: Analysis, previous: Index | None = None) -> Index:
+    """The index of an analysis; with the index of the previous analysis, the parts of
+    modules that did not change (nor did the modules they see) are reused, not rebuilt."""
+    return _Builder(analysis, previous).build()
 
 
 class _Builder:
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, previous: Index | None = None) -> None:
         self.analysis = analysis
         self.symbols = analysis.symbols
+        self.previous = previous.parts if previous is not None else {}
+        self.part = _Part(())
         self.index = Index()
         self.module = ""
         self.std = False
@@ -127,11 +165,34 @@ class _Builder:
     # ---- entry --------------------------------------------------------------------------
     def build(self) -> Index:
         modules = self.analysis.program.modules
+        contents = {m.name: _content(m) for m in modules}
+        flows = tuple(w for m in modules for w in m.workflows)
         for module in modules:
-            self._declare_module(module)
+            old = self.previous.get(module.name)
+            self.part = _Part(contents[module.name])
+            if old is not None and _same(old.content, self.part.content):
+                self.part.definitions = old.definitions
+                for d in old.definitions:
+                    self._register(d)
+                    if d.kind == "module":
+                        d.decl = module
+                        self.index.modules[module.name] = d
+            else:
+                self._declare_module(module)
+            self.index.parts[module.name] = self.part
         for module in modules:
             self.module, self.std = module.name, module.std
-            self._references(module)
+            self.part = self.index.parts[module.name]
+            self.part.depends = (flows, *(c for name in self.symbols.visible_modules(module.name)
+                                          for c in contents.get(name, ())))
+            old = self.previous.get(module.name)
+            if old is not None and old.definitions is self.part.definitions and \
+                    _same(old.depends, self.part.depends):
+                self.part.occurrences = old.occurrences
+                for occ in old.occurrences:
+                    self._add(occ)
+            else:
+                self._references(module)
         idx = self.index
         for defs in idx.by_file.values():
             defs.sort(key=lambda d: d.span.start_offset)
@@ -145,12 +206,16 @@ class _Builder:
                 version: str | None = None) -> Definition:
         definition = Definition(kind, name or decl.name, self.module, span or decl.name_span,
                                 decl, container, self.std, version)
+        self.part.definitions.append(definition)
+        self._register(definition)
+        return definition
+
+    def _register(self, definition: Definition) -> None:
         self.index.definitions[definition.key] = definition
         self.index.by_file.setdefault(definition.span.file, []).append(definition)
-        if container is not None:
-            self.index.fields.setdefault(container.key, {}).setdefault(definition.name,
-                                                                       definition)
-        return definition
+        if definition.container is not None:
+            self.index.fields.setdefault(definition.container.key, {}).setdefault(
+                definition.name, definition)
 
     def _declare_module(self, module: ir.Module) -> None:
         self.module, self.std = module.name, module.std
@@ -240,9 +305,13 @@ class _Builder:
 
     def _record(self, span: Span, target: Definition | None, expected: str, name: str) -> None:
         occ = Occurrence(span, target, expected, name, self.module)
-        self.index.occurrences.setdefault(span.file, []).append(occ)
-        if target is not None:
-            self.index.references.setdefault(target.key, []).append(occ)
+        self.part.occurrences.append(occ)
+        self._add(occ)
+
+    def _add(self, occ: Occurrence) -> None:
+        self.index.occurrences.setdefault(occ.span.file, []).append(occ)
+        if occ.target is not None:
+            self.index.references.setdefault(occ.target.key, []).append(occ)
 
     def _source(self, span: Span) -> SourceFile | None:
         return self.analysis.sources.get(span.file)

@@ -14,11 +14,14 @@ from contractspec.source import SourceFile
 @dataclass
 class World:
     analysis: Analysis
+    previous: World | None = field(default=None, repr=False)  # to reuse its index's parts
     _modules_by_file: dict[str, ir.Module] = field(default_factory=dict, repr=False)
 
     @cached_property
     def index(self) -> Index:
-        return build_index(self.analysis)
+        before = self.previous.__dict__.get("index") if self.previous is not None else None
+        self.previous = None  # keep no chain of old worlds alive
+        return build_index(self.analysis, before)
 
     def source(self, path: str) -> SourceFile | None:
         return self.analysis.sources.get(path)

@@ -10,6 +10,7 @@ Requests await the analysis of the latest revision.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -174,6 +175,13 @@ class CspecServer(LanguageServer):
             self.log(f"cspec: {what} failed\n{traceback.format_exc()}", lsp.MessageType.Error)
             return default
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A failure outside a request (a notification handler, a bad message): logged
+        with its traceback, and shown as pygls does."""
+        self.log("cspec: internal error\n" + "".join(traceback.format_exception(error)),
+                 lsp.MessageType.Error)
+        super().report_server_error(error, source)
+
     def shutdown_workers(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -184,6 +192,10 @@ def request_failed(message: str) -> JsonRpcException:
 
 def _index(world: World) -> None:
     _ = world.index  # built here, in the worker, not on the event loop
+    # The analysis is a large, long-lived and acyclic heap: keep the cycle collector from
+    # walking it again at every allocation burst of the next edit (old worlds are still
+    # freed by reference counting when dropped).
+    gc.freeze()
 
 
 def _root_of(params: lsp.InitializeParams) -> Path | None:
