@@ -104,7 +104,8 @@ class CspecServer(LanguageServer):
 
     async def world(self) -> World:
         """The latest analysis with its reference index, for requests. The index is built
-        in the worker after the diagnostics are out, so they do not wait for it."""
+        (in the worker) when a request first needs it: a burst of edits does not pay for it,
+        and the diagnostics never wait for it."""
         world = await self.analysed()
         if self._indexing is None or self._indexing[0] is not world:
             loop = asyncio.get_running_loop()
@@ -128,7 +129,6 @@ class CspecServer(LanguageServer):
                 return  # stale: a newer edit has its own timer
             if self.push:
                 self.publish(world)
-            await self.world()  # index it now, before the next request needs it
         except asyncio.CancelledError:
             raise
         except Exception:
