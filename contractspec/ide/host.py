@@ -117,7 +117,10 @@ class Host:
         live = set(analysis.sources)
         for name in [n for n in self.cache if n not in live]:
             del self.cache[name]
-        world = World(analysis, previous=self._world)
+        previous = self._world
+        if previous is not None and "index" not in previous.__dict__:
+            previous = previous.previous  # link only to a world whose index was built
+        world = World(analysis, previous=previous)
         if inputs.revision >= self._world_revision:
             self._world, self._world_revision = world, inputs.revision
         return world

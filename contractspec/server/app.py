@@ -27,7 +27,7 @@ from pygls.uris import to_fs_path
 
 from contractspec import __version__
 from contractspec.diagnostics import Diagnostic
-from contractspec.ide.host import Host
+from contractspec.ide.host import Host, Inputs
 from contractspec.ide.world import World
 from contractspec.server.convert import Paths, Positions, diagnostic
 from contractspec.source import SourceFile
@@ -98,7 +98,7 @@ class CspecServer(LanguageServer):
         if running is None:
             loop = asyncio.get_running_loop()
             running = asyncio.ensure_future(loop.run_in_executor(
-                self._executor, self.host.analyze, inputs))
+                self._executor, _analyze, self.host, inputs))
             self._running = {inputs.revision: running}
         return await asyncio.shield(running)  # a cancelled waiter leaves the work to others
 
@@ -190,11 +190,17 @@ def request_failed(message: str) -> JsonRpcException:
     return JsonRpcException(message=message, code=REQUEST_FAILED)
 
 
-def _index(world: World) -> None:
-    _ = world.index  # built here, in the worker, not on the event loop
+def _analyze(host: Host, inputs: Inputs) -> World:
+    world = host.analyze(inputs)
     # The analysis is a large, long-lived and acyclic heap: keep the cycle collector from
     # walking it again at every allocation burst of the next edit (old worlds are still
     # freed by reference counting when dropped).
+    gc.freeze()
+    return world
+
+
+def _index(world: World) -> None:
+    _ = world.index  # built here, in the worker, not on the event loop
     gc.freeze()
 
 

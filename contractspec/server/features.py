@@ -45,6 +45,7 @@ SYMBOL_KINDS = {
 }
 FOLD_KINDS = {"comment": lsp.FoldingRangeKind.Comment, "imports": lsp.FoldingRangeKind.Imports,
               "region": lsp.FoldingRangeKind.Region}
+MAX_DOCUMENTED_ITEMS = 100  # beyond, items go without their doc comments (smaller replies)
 _PLACEHOLDER = re.compile(r"\$\{\d+(?::([^}]*))?\}|\$\{\d+\|([^,|]*)[^}]*\}|\$\d+")
 
 
@@ -180,8 +181,13 @@ def _reading(server: CspecServer) -> None:
             if source is None:
                 return lsp.CompletionList(is_incomplete=False, items=[])
             snippets = _snippets_supported(ls)
-            items = [_completion_item(ls, source, item, snippets)
-                     for item in completion.complete(world, name, offset)]
+            found = completion.complete(world, name, offset)
+            ranges: dict[int, lsp.Range] = {}  # items share the span of the typed word
+            for item in found:
+                if item.replace is not None and id(item.replace) not in ranges:
+                    ranges[id(item.replace)] = ls.positions.range(source, item.replace)
+            docs = len(found) <= MAX_DOCUMENTED_ITEMS
+            items = [_completion_item(ls, item, snippets, ranges, docs) for item in found]
             return lsp.CompletionList(is_incomplete=False, items=items)
         return await ls.guarded("completion", lsp.CompletionList(is_incomplete=False, items=[]),
                                 work)
@@ -431,19 +437,19 @@ def _snippets_supported(ls: CspecServer) -> bool:
     return bool(item and item.snippet_support)
 
 
-def _completion_item(ls: CspecServer, source: SourceFile, item: completion.CompletionItem,
-                     snippets: bool) -> lsp.CompletionItem:
+def _completion_item(ls: CspecServer, item: completion.CompletionItem, snippets: bool,
+                     ranges: dict[int, lsp.Range], docs: bool) -> lsp.CompletionItem:
     text = item.insert_text or item.label
     if item.snippet and not snippets:
         text = _PLACEHOLDER.sub(lambda m: m.group(1) or m.group(2) or "", text)
-    edit = lsp.TextEdit(range=ls.positions.range(source, item.replace), new_text=text) \
+    edit = lsp.TextEdit(range=ranges[id(item.replace)], new_text=text) \
         if item.replace is not None else None
     return lsp.CompletionItem(
         label=item.label,
         kind=COMPLETION_KINDS.get(item.kind, lsp.CompletionItemKind.Reference),
         detail=item.detail,
         documentation=_markup(ls, item.documentation, "completion")
-        if item.documentation else None,
+        if item.documentation and docs else None,
         text_edit=edit,
         insert_text=None if edit else text,
         insert_text_format=lsp.InsertTextFormat.Snippet if item.snippet and snippets
