@@ -72,8 +72,7 @@ class Host:
         self.problem = None
         self.config = self._config()
         self.files = self._scan()
-        self.cache.clear()
-        self.revision += 1
+        self.revision += 1  # the parse cache stays: it is checked against each file's text
 
     # ---- paths --------------------------------------------------------------------------
     def display(self, path: Path) -> str:

@@ -152,3 +152,20 @@ async def test_position_encoding_gives_exact_ranges(tmp_path: Path, offered: lis
         start = line.index("bogus")  # the span of the attribute's name
         assert bogus.range.start.character == units(line[:start])
         assert bogus.range.end.character == units(line[:line.index("bogus") + 5])
+
+
+async def test_files_created_on_disk_are_checked(tmp_path: Path) -> None:
+    root = workspace(tmp_path, MISTAKES)
+    async with session(root) as client:
+        await diagnostics(client, uri(root / "spec" / "shop.cspec"), {"CS201"})
+        extra = root / "spec" / "extra.cspec"
+        extra.write_text("module extra\n\nentity E {\n  id: uuid @id\n  x: nope\n}\n",
+                         encoding="utf-8")
+        client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+            lsp.FileEvent(uri=uri(extra), type=lsp.FileChangeType.Created)]))
+        found = await diagnostics(client, uri(extra), {"CS201"})
+        assert any("nope" in d.message for d in found)
+        extra.unlink()
+        client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+            lsp.FileEvent(uri=uri(extra), type=lsp.FileChangeType.Deleted)]))
+        assert await settle(client, uri(extra), set()) == []
