@@ -143,3 +143,13 @@ def test_unknown_file_and_out_of_range_offsets() -> None:
 @pytest.mark.parametrize("snippet", ["entity {{{{", "}}}}}", "command x v1 { emits ,,,"])
 def test_garbage_never_raises(snippet: str) -> None:
     items_at(snippet + CURSOR)
+
+
+def test_built_in_catalog_matches_the_checker() -> None:
+    from contractspec.check.rules.types import ENTITY_ATTRIBUTES, FIELD_ATTRIBUTES
+    from contractspec.check.symbols import GENERICS, SCALARS
+    from contractspec.ide.catalog import ATTRIBUTE_DOCS, MODEL_ATTRIBUTE_DOCS, SCALAR_DOCS
+
+    assert set(ATTRIBUTE_DOCS) == set(FIELD_ATTRIBUTES)
+    assert set(MODEL_ATTRIBUTE_DOCS) == set(ENTITY_ATTRIBUTES)
+    assert set(SCALAR_DOCS) == SCALARS | GENERICS
