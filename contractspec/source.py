@@ -15,7 +15,7 @@ class Span(BaseModel):
     `end_line`/`end_col` point one past the last character, like offsets.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     file: str
     start_line: int

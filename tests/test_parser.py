@@ -151,3 +151,37 @@ def test_text_without_any_declaration_is_reported() -> None:
         assert "expected a declaration" in errors[0][2]
         assert decls == {}
     assert parse("// only a comment\n") == ([], {})
+
+
+def test_type_suffixes_have_one_order() -> None:
+    errors, decls = parse("module x\n\ntype T {\n  a: string[]?\n  b: int?\n}\n")
+    assert errors == []
+    a, b = decls["types"][0].fields  # type: ignore[attr-defined]
+    assert (a.type.is_list, a.type.optional, b.type.optional) == (True, True, True)
+    errors, _ = parse("module x\n\ntype T {\n  a: string?[]\n}\n")
+    assert len(errors) == 1
+
+
+def test_doc_comment_on_a_member_without_docs_is_an_ordinary_comment() -> None:
+    errors, decls = parse(
+        "module x\n\ncommand c v1 {\n  /// what it returns\n  output E\n  policy p\n}\n"
+    )
+    assert errors == []
+    assert decls["operations"][0].output.name == "E"  # type: ignore[attr-defined]
+
+
+def test_dangling_ref_before_closing_brace_keeps_the_entity() -> None:
+    errors, decls = parse("module x\n\nentity A {\n  id: uuid @id\n  payer: ref\n}\n")
+    assert [(line, col) for line, col, _ in errors] == [(5, 13)]
+    assert errors[0][2] == "expected a name, found the end of the line"
+    assert [f.name for f in decls["entities"][0].fields] == ["id"]  # type: ignore[attr-defined]
+
+
+def test_numbers_are_described_once() -> None:
+    errors, _ = parse("module x\n\ntype T {\n  a: string(x)\n}\n")
+    assert [e[2] for e in errors] == ["expected `..` or a number, found `x`"]
+
+
+def test_dotted_module_names_are_refused() -> None:
+    errors, _ = parse("module a.b\n")
+    assert len(errors) == 1

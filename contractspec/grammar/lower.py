@@ -298,7 +298,7 @@ class Lowerer:
     # ---- types ------------------------------------------------------------------------
     def type_expr(self, tree: Tree[Token]) -> ir.TypeRef:
         base = cast(Tree[Token], tree.children[0])
-        suffixes = [str(cast(Tree[Token], s).children[0]) for s in tree.children[1:]]
+        suffixes = [str(s) for s in tree.children[1:]]
         optional = "?" in suffixes
         is_list = "[]" in suffixes
         name = self._name(base.children[0])

@@ -11,7 +11,8 @@ _PHRASES = {
     "STRING": 'a string such as "text"',
     "TRIPLE_STRING": 'a """ text block',
     "INT": "a whole number",
-    "DECIMAL": "a number",
+    "NUMBER": "a number",
+    "DECIMAL": "a decimal number",
     "DURATION": "a duration such as `30s` or `2h`",
     "SIZE": "a size such as `10MB`",
     "PERCENT": "a percentage such as `25%`",
@@ -72,6 +73,9 @@ def describe_expected(expected: set[str]) -> str:
     if expected >= _EXPRESSION_STARTS:
         return "expected a value or expression such as `admin`, `self.amount > 0` or `\"text\"`"
     items = sorted(expected - {"DOC", "$END"}, key=lambda t: (t != "NAME", phrase(t)))
+    if "INT" in items and "DECIMAL" in items:
+        items = [t for t in items if t != "DECIMAL"]
+        items[items.index("INT")] = "NUMBER"
     if not items:
         return "expected nothing more here"
     words = [phrase(t) for t in items[:6]]

@@ -109,12 +109,8 @@ class Chunk:
         )
 
     def previous_line_end(self, text: str, offset: int) -> int | None:
-        """Chunk-relative end of the last non-blank line before the line of `offset`, when
-        `offset` is not the first token of its line (`text` is the chunk's current text)."""
+        """Chunk-relative end of the last non-blank line before the line of `offset`."""
         index = self.line_index(self.start + offset)
-        line_start = self.lines[index].start - self.start
-        if not text[line_start:offset].strip():
-            return None
         for k in range(index - 1, self.header_index() - 1, -1):
             if not self.lines[k].blank and k not in self.blanked:
                 return self.lines[k].end - self.start
