@@ -149,9 +149,10 @@ def builtin_registry() -> Registry:
 
 
 def _builtin() -> list[Generator]:
-    from contractspec.generators.app import AppGenerator
+    from contractspec.generators.db import DbGenerator
+    from contractspec.generators.project import ProjectGenerator
 
-    return [AppGenerator()]
+    return [DbGenerator(), EventsGenerator(), ProjectGenerator()]
 
 
 def target_options(generator: Generator, settings: Mapping[str, Any],

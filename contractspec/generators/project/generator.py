@@ -1,4 +1,4 @@
-"""The `app` target: `pyproject.toml` and `README.md` of the generated application, its package
+"""The `project` target: `pyproject.toml` and `README.md` of the generated application, its package
 `<app>/__init__.py`, and one user-owned handler module per spec module under `<app>/handlers/`
 (created once, never overwritten: see `UserOwned`)."""
 
@@ -30,21 +30,21 @@ EXTRAS = {
 }
 
 
-class AppOptions(GeneratorOptions):
+class ProjectOptions(GeneratorOptions):
     version: str = "0.1.0"  # the generated project's version in pyproject.toml
     description: str = ""  # its one-line description (default: from the spec's modules)
 
 
-class AppGenerator:
-    name: ClassVar[str] = "app"
+class ProjectGenerator:
+    name: ClassVar[str] = "project"
     description: ClassVar[str] = (
         "package skeleton: pyproject.toml, README.md, <app>/__init__.py and user-owned "
         "handler modules")
-    options_model: ClassVar[type[GeneratorOptions]] = AppOptions
+    options_model: ClassVar[type[GeneratorOptions]] = ProjectOptions
 
     def generate(self, program: ir.Program, options: GeneratorOptions) -> Files:
-        if not isinstance(options, AppOptions):
-            options = AppOptions.model_validate(options.model_dump())
+        if not isinstance(options, ProjectOptions):
+            options = ProjectOptions.model_validate(options.model_dump())
         sources = user_files(program)
         modules = [m for m in program.modules if not m.std]
         app = options.app
@@ -53,7 +53,7 @@ class AppGenerator:
             "pyproject.toml": _pyproject(app, options.version, description, sources),
             "README.md": _readme(app, description, modules, sources),
             f"{app}/__init__.py": _text(
-                header("app", sources) + f'"""{_docstring(description)}"""\n'),
+                header("project", sources) + f'"""{_docstring(description)}"""\n'),
             f"{app}/handlers/__init__.py": UserOwned(_text(_HANDLERS_INIT)),
         }
         for module in modules:
@@ -87,7 +87,7 @@ def _toml_list(items: tuple[str, ...]) -> str:
 def _pyproject(app: str, version: str, description: str, sources: list[str]) -> bytes:
     extras = "\n".join(f"{name} = {_toml_list(deps)}" for name, deps in sorted(EXTRAS.items()))
     return _text(f"""\
-{header("app", sources)}
+{header("project", sources)}
 [build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -130,7 +130,7 @@ def _readme(app: str, description: str, modules: list[ir.Module], sources: list[
         f"- `{m.name}`{f' {m.version}' if m.version else ''}: "
         f"`{app}/handlers/{python_package_name(m.name)}.py`\n" for m in modules)
     return _text(f"""\
-{header("app", sources, "<!--", " -->")}
+{header("project", sources, "<!--", " -->")}
 # {app}
 
 {description}
