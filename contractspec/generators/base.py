@@ -150,6 +150,7 @@ def builtin_registry() -> Registry:
 
 def _builtin() -> list[Generator]:
     from contractspec.generators.db import DbGenerator
+    from contractspec.generators.events import EventsGenerator
     from contractspec.generators.project import ProjectGenerator
 
     return [DbGenerator(), EventsGenerator(), ProjectGenerator()]
