@@ -16,7 +16,7 @@ import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import pytest
 
@@ -272,13 +272,23 @@ class ForbiddenEnviron(dict[str, str]):
 
 
 class FrozenDateTime(datetime.datetime):
-    now = classmethod(forbidden("datetime.now"))  # type: ignore[assignment]
-    utcnow = classmethod(forbidden("datetime.utcnow"))  # type: ignore[assignment]
-    today = classmethod(forbidden("datetime.today"))  # type: ignore[assignment]
+    @classmethod
+    def now(cls, tz: datetime.tzinfo | None = None) -> Self:
+        raise Forbidden("datetime.now")
+
+    @classmethod
+    def utcnow(cls) -> Self:
+        raise Forbidden("datetime.utcnow")
+
+    @classmethod
+    def today(cls) -> Self:
+        raise Forbidden("datetime.today")
 
 
 class FrozenDate(datetime.date):
-    today = classmethod(forbidden("date.today"))  # type: ignore[assignment]
+    @classmethod
+    def today(cls) -> Self:
+        raise Forbidden("date.today")
 
 
 def test_generators_are_pure(program: ir.Program, monkeypatch: pytest.MonkeyPatch) -> None:
