@@ -95,6 +95,8 @@ class SourceFile:
         start_line = bisect_right(starts, first)
         end_line = start_line if last == first else bisect_right(
             starts, last, start_line - 1 if last > first else 0)
+        if end_line == start_line:
+            end_line = start_line  # one int object for both: most spans sit on one line
         span = _new(Span)
         _set(span, "__dict__", {
             "file": self.path, "start_line": start_line,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, TypeVar, cast
 
 from lark import Token, Tree
@@ -188,9 +189,9 @@ class Lowerer:
     def _name(self, token: Child) -> ir.NameRef:
         assert isinstance(token, Token | Tree)
         if isinstance(token, Tree):  # qual_name, path
-            return _node(ir.NameRef, name=".".join(str(t) for t in token.children),
+            return _node(ir.NameRef, name=intern(".".join(str(t) for t in token.children)),
                          span=self._span(token))
-        return _node(ir.NameRef, name=str(token), span=self._span(token))
+        return _node(ir.NameRef, name=intern(str(token)), span=self._span(token))
 
     def _names(self, tree: Child) -> tuple[ir.NameRef, ...]:
         assert isinstance(tree, Tree)
@@ -293,7 +294,7 @@ class Lowerer:
             args_tree = rest[1]
             assert isinstance(args_tree, Tree)
             args = tuple(self.expr(a) for a in args_tree.children)
-        return _node(ir.Attribute, name=str(rest[0]), args=args, span=self._span(tree))
+        return _node(ir.Attribute, name=intern(str(rest[0])), args=args, span=self._span(tree))
 
     # ---- types ------------------------------------------------------------------------
     def type_expr(self, tree: Tree[Token]) -> ir.TypeRef:
@@ -734,7 +735,7 @@ class Lowerer:
         rule = str(item.data)
         kids = item.children
         if rule == "path":
-            return _node(ir.PathExpr, parts=tuple(str(k) for k in kids), span=span)
+            return _node(ir.PathExpr, parts=tuple(intern(str(k)) for k in kids), span=span)
         if rule == "call":
             args = tuple(self.expr(a) for a in cast(Tree[Token], kids[1]).children)
             return _node(ir.CallExpr, name=str(kids[0]), args=args, span=span)
