@@ -48,14 +48,28 @@ def files(program: ir.Program) -> dict[str, bytes]:
     return DbGenerator().generate(program, GeneratorOptions(app=APP))
 
 
+CLASHES = {
+    "a.cspec": "module a\n\nentity Item {\n  id: uuid @id\n  datetime: datetime\n"
+               "  class: string?\n  count: bigint\n}\n\nenum Base {\n  x\n  class\n}\n",
+    "b.cspec": "module b\n\nuse a\n\nentity Item {\n  id: bigint @id\n  item: ref a.Item\n"
+               "  other: ref a.Item?\n  kind: a.Base = class\n}\n",
+}
+NO_ENTITIES = {"c.cspec": "module c\n\nenum Colour {\n  red\n}\n"}
+
+
 @pytest.fixture(scope="module")
 def project(files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated files on disk, with the package's `__init__.py` (another target's)."""
+    """The generated files on disk, with the package's `__init__.py` (another target's);
+    beside it, the apps of two odd workspaces (clashing names, no entity at all)."""
     root = tmp_path_factory.mktemp("db_app")
-    for path, content in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(content)
-    (root / APP / "__init__.py").write_text('"""The generated app."""\n')
+    apps = {APP: files}
+    for app, texts in (("clashapp", CLASHES), ("emptyapp", NO_ENTITIES)):
+        apps[app] = DbGenerator().generate(analyse(texts).program, GeneratorOptions(app=app))
+    for app, generated in apps.items():
+        for path, content in generated.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(content)
+        (root / app / "__init__.py").write_text('"""The generated app."""\n')
     return root
 
 
@@ -118,18 +132,14 @@ def test_registered() -> None:
 
 
 def test_names_clash_and_shadowing() -> None:
-    program = analyse({
-        "a.cspec": "module a\n\nentity Item {\n  id: uuid @id\n  datetime: datetime\n"
-                   "  class: string?\n}\n\nenum Base {\n  x\n}\n",
-        "b.cspec": "module b\n\nuse a\n\nentity Item {\n  id: uuid @id\n  item: ref a.Item\n}\n",
-    }).program
+    program = analyse(CLASHES).program
     assert class_names(program) == {("a", "Item"): "AItem", ("a", "Base"): "ABase",
                                     ("b", "Item"): "BItem"}
     models = DbGenerator().generate(program, GeneratorOptions(app="x"))["x/db/models.py"]
     text = models.decode()
     assert 'datetime_: Mapped[datetime.datetime] = mapped_column("datetime",' in text
     assert 'class_: Mapped[str | None] = mapped_column("class",' in text
-    assert "item: Mapped[AItem] = relationship()" in text
+    assert 'item: Mapped[AItem] = relationship(foreign_keys="[BItem.item_id]")' in text
     assert snake("APIKey") == "api_key" and snake("contactEmail") == "contact_email"
 
 
@@ -139,14 +149,15 @@ def test_names_clash_and_shadowing() -> None:
 def test_generated_code_passes_ruff(project: Path) -> None:
     for extra in ([], ["--select", RUFF_RULES, "--line-length", "100",
                        "--target-version", "py311"]):
-        out = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", *extra, APP],
+        out = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", *extra,
+                              APP, "clashapp", "emptyapp"],
                              cwd=project, capture_output=True, text=True)
         assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_generated_code_passes_mypy_strict(project: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                          "--cache-dir", os.devnull, APP],
+                          "--cache-dir", os.devnull, APP, "clashapp", "emptyapp"],
                          cwd=project, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -324,6 +335,27 @@ def test_optional_reference_is_cleared_on_delete(app: dict[str, ModuleType]) -> 
             sa.select(table.c.parent_id).where(table.c.id == child.id)).scalar_one()
         assert parent_id is None
         session.rollback()
+
+
+def test_odd_names_on_sqlite(project: Path, tmp_path: Path) -> None:
+    script = (
+        "import sqlalchemy as sa\n"
+        "from clashapp.db.base import Base\n"
+        "from clashapp.db.models import AItem, BItem\n"
+        "from clashapp.db.session import SessionLocal, engine\n"
+        "from clashapp.enums import ABase\n"
+        "import datetime\n"
+        "Base.metadata.create_all(engine)\n"
+        "with SessionLocal() as s:\n"
+        "    a = AItem(datetime_=datetime.datetime(2024, 1, 1), class_='c', count=2**40)\n"
+        "    s.add(BItem(item=a, kind=ABase.class_))\n"
+        "    s.commit()\n"
+        "    print(s.execute(sa.text('SELECT kind, id FROM b_item')).one())\n"
+        "    print(s.execute(sa.text('SELECT \"class\", \"datetime\" FROM a_item')).one())\n"
+    )
+    out = run([sys.executable, "-c", script], project, f"sqlite:///{tmp_path / 'odd.db'}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["('class', 1)", "('c', '2024-01-01 00:00:00.000000')"]
 
 
 # ---- the migration ------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ class MigrationWriter:
                  '"""Initial schema: every table of the spec.', "",
                  f"Revision ID: {revision}", "Revises:", '"""', "",
                  "from collections.abc import Sequence", "",
-                 "import sqlalchemy as sa", "from alembic import op", "",
+                 *(["import sqlalchemy as sa", "from alembic import op", ""]
+                   if self.schema.tables else []),
                  f'revision: str = "{revision}"',
                  "down_revision: str | Sequence[str] | None = None",
                  "branch_labels: str | Sequence[str] | None = None",

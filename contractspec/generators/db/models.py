@@ -26,7 +26,7 @@ def docstring(text: str | None, indent: str) -> list[str]:
 def call(prefix: str, name: str, args: list[str], indent: str) -> list[str]:
     """`prefix name(args)` on one line, or one argument per line when too long."""
     one = f"{indent}{prefix}{name}({', '.join(args)})"
-    if len(one) <= WIDTH or not args:
+    if not args or ("\n" not in one and len(one) <= WIDTH):
         return [one]
     inner = indent + INDENT
     return [f"{indent}{prefix}{name}(", *[f"{inner}{a}," for a in args], f"{indent})"]
@@ -65,8 +65,11 @@ class ModelsWriter:
 
     def models_module(self) -> str:
         lines = [self.header.rstrip("\n"),
-                 '"""The database models: one class per entity of the spec."""', "",
-                 *self.imports()]
+                 '"""The database models: one class per entity of the spec."""', ""]
+        if not self.schema.tables:  # nothing to map yet: keep the module importable
+            return "\n".join([*lines, f"from {self.app}.db.base import Base", "",
+                              '__all__ = ["Base"]']) + "\n"
+        lines += self.imports()
         for table in self.schema.tables:
             lines += ["", "", *self.table(table)]
         return "\n".join(lines) + "\n"
@@ -143,9 +146,14 @@ class ModelsWriter:
         return call(f"{column.attr}: Mapped[{py_type}] = ", "mapped_column", args, INDENT)
 
     def column_type(self, column: Column) -> str:
-        if column.enum is not None:
-            return (f"sa.Enum({column.enum.class_name}, native_enum=False, "
-                    f"length={column.enum.length}, validate_strings=True)")
+        enum = column.enum
+        if enum is not None:
+            args = [enum.class_name, "native_enum=False", f"length={enum.length}"]
+            if any(member_name(v) != v for v in enum.values):
+                # SQLAlchemy stores member names unless told to store the values.
+                args.append("values_callable=lambda e: [m.value for m in e]")
+            lines = call("sa.", "Enum", [*args, "validate_strings=True"], INDENT * 2)
+            return "\n".join(lines).strip()
         return f"sa.{column.sa_type}"
 
     def relationship(self, rel: Relationship, table: Table) -> list[str]:
