@@ -366,15 +366,17 @@ def test_project_target_options(program: ir.Program) -> None:
     assert project["version"] == "2.0.0" and project["description"] == 'a "q"'
 
 
-def test_project_target_output_passes_ruff_with_its_own_config(program: ir.Program,
-                                                           tmp_path: Path) -> None:
-    for path, content in project_files(program).items():
+def test_every_target_output_passes_ruff_and_mypy_with_the_project_config(
+        program: ir.Program, tmp_path: Path) -> None:
+    """The generated project (pyproject.toml from `project`) lints and type-checks the code of
+    every target with its own ruff and mypy settings."""
+    for path, content in run_all(program).items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(content)
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
     result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                             "crm"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "crm"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
