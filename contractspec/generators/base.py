@@ -149,11 +149,12 @@ def builtin_registry() -> Registry:
 
 
 def _builtin() -> list[Generator]:
+    from contractspec.generators.api import ApiGenerator
     from contractspec.generators.db import DbGenerator
     from contractspec.generators.events import EventsGenerator
     from contractspec.generators.project import ProjectGenerator
 
-    return [DbGenerator(), EventsGenerator(), ProjectGenerator()]
+    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator()]
 
 
 def target_options(generator: Generator, settings: Mapping[str, Any],
