@@ -29,6 +29,7 @@ from contractspec.generators.db import DbGenerator
 from contractspec.generators.db.naming import class_names, snake
 from contractspec.ir import nodes as ir
 from tests.conftest import DATA, analyse
+from tests.golden import assert_golden
 
 WORKSPACE = DATA / "gen" / "db"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "db"
@@ -82,18 +83,7 @@ def run(args: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str
 
 
 def test_golden(files: dict[str, bytes]) -> None:
-    if os.environ.get("CSPEC_UPDATE_GOLDEN") == "1":
-        for old in GOLDEN.rglob("*"):
-            if old.is_file():
-                old.unlink()
-        for path, content in files.items():
-            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / path).write_bytes(content)
-    expected = {p.relative_to(GOLDEN).as_posix(): p.read_bytes()
-                for p in GOLDEN.rglob("*") if p.is_file()}
-    assert sorted(files) == sorted(expected), "set CSPEC_UPDATE_GOLDEN=1 to update"
-    for path, content in files.items():
-        assert content.decode() == expected[path].decode(), path
+    assert_golden(files, GOLDEN)
 
 
 def test_layout_and_headers(files: dict[str, bytes]) -> None:

@@ -25,6 +25,7 @@ from contractspec.generators.events import EventsGenerator
 from contractspec.generators.events.shapes import build_catalog
 from contractspec.ir import nodes as ir
 from tests.conftest import DATA, REPO
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "events"
 WORKSPACES = {"full": "crm", "gen_events": "shop"}  # test workspace -> app package
@@ -99,18 +100,7 @@ def schema(runtime: Path, workspace: str, stem: str) -> dict[str, Any]:
 @pytest.mark.parametrize("workspace", sorted(WORKSPACES))
 def test_golden(workspace: str) -> None:
     files = generate(workspace, WORKSPACES[workspace])
-    folder = GOLDEN / workspace
-    if os.environ.get("CSPEC_UPDATE_GOLDEN") == "1":
-        for old in sorted(folder.rglob("*"), reverse=True):
-            old.unlink() if old.is_file() else old.rmdir()
-        for path, content in files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_bytes(content)
-    expected = {p.relative_to(folder).as_posix(): p.read_bytes()
-                for p in sorted(folder.rglob("*")) if p.is_file()}
-    assert sorted(files) == sorted(expected), "set CSPEC_UPDATE_GOLDEN=1 to update"
-    for path, content in files.items():
-        assert content.decode() == expected[path].decode(), path
+    assert_golden(files, GOLDEN / workspace)
 
 
 def test_expected_files() -> None:
