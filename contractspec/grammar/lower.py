@@ -40,9 +40,9 @@ DECLARATION_FIELDS = {
 
 Child = Tree[Token] | Token
 _Model = TypeVar("_Model", bound=BaseModel)
-# model class -> (field names in order, defaults of optional fields, shared fields-sets)
-_PLANS: dict[type[BaseModel], tuple[tuple[str, ...], dict[str, Any],
-                                    dict[tuple[str, ...], set[str]]]] = {}
+# model class -> (every field in order with its default, None if required; the fields-set of
+# each combination of fields given, shared by the nodes given that combination)
+_PLANS: dict[type[BaseModel], tuple[dict[str, Any], dict[tuple[str, ...], set[str]]]] = {}
 _new = object.__new__
 _set = object.__setattr__
 
@@ -53,23 +53,24 @@ def _node(cls: type[_Model], /, **values: Any) -> _Model:
     Lowering builds hundreds of thousands of nodes; pydantic's validation gives each one a
     fields-set of its own and a grown dict (about 1 KB a node). This builds the same object
     (same dict, in field order; one fields-set shared by the nodes given the same fields) in
-    a third of the memory. Nothing is checked here: tests/test_performance_paths.py checks
-    that the IR of every spec in the repository equals its validated copy, value for value.
+    a third of the memory. Only the field names are checked here, once per combination:
+    tests/test_performance_paths.py checks that the IR of every spec in the repository
+    equals its validated copy, value for value.
     """
     plan = _PLANS.get(cls)
     if plan is None:
-        fields = cls.model_fields
-        plan = _PLANS[cls] = (
-            tuple(fields),
-            {name: f.get_default() for name, f in fields.items() if not f.is_required()},
-            {},
-        )
-    names, defaults, fields_sets = plan
-    data = {name: values[name] if name in values else defaults[name] for name in names}
+        plan = _PLANS[cls] = ({name: None if f.is_required() else f.get_default()
+                               for name, f in cls.model_fields.items()}, {})
+    template, fields_sets = plan
     key = tuple(values)
     fields_set = fields_sets.get(key)
     if fields_set is None:
-        fields_set = fields_sets[key] = set(key)
+        fields_set = set(key)
+        required = {name for name, f in cls.model_fields.items() if f.is_required()}
+        if not required <= fields_set <= template.keys():
+            raise TypeError(f"{cls.__name__} given {sorted(fields_set)}")
+        fields_sets[key] = fields_set
+    data = {**template, **values}  # the template's order, the values given
     node = _new(cls)
     _set(node, "__dict__", data)
     _set(node, "__pydantic_fields_set__", fields_set)
@@ -324,9 +325,18 @@ class Lowerer:
                 if isinstance(child, Token) and child.type == "RANGE":
                     side = 1
                 else:
-                    bounds[side] = str(cast(Tree[Token], child).children[0])
+                    bounds[side] = Lowerer._bound(cast(Tree[Token], child))
             return _node(ir.TypeArg, min=bounds[0], max=bounds[1], is_range=True)
-        return _node(ir.TypeArg, value=str(tree.children[0]))
+        return _node(ir.TypeArg, value=Lowerer._bound(tree))
+
+    @staticmethod
+    def _bound(tree: Tree[Token]) -> str:
+        """A number as written, with its sign when it has one (`-10` in `int(-10..10)`)."""
+        if tree.data == "signed_number":
+            sign = str(tree.children[0])
+            digits = str(cast(Tree[Token], tree.children[1]).children[0])
+            return f"-{digits}" if sign == "-" else digits
+        return str(tree.children[0])
 
     # ---- roles, permissions, policies -------------------------------------------------
     def permission_decl(self, tree: Tree[Token]) -> ir.PermissionDecl:
