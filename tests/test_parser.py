@@ -185,3 +185,11 @@ def test_numbers_are_described_once() -> None:
 def test_dotted_module_names_are_refused() -> None:
     errors, _ = parse("module a.b\n")
     assert len(errors) == 1
+
+
+def test_type_bounds_may_be_negative() -> None:
+    errors, decls = parse("module x\n\ntype T {\n  a: int(-10..10)\n  b: decimal(5, 2, -1..)\n}\n")
+    assert errors == []
+    a, b = decls["types"][0].fields  # type: ignore[attr-defined]
+    assert (a.type.args[0].min, a.type.args[0].max) == ("-10", "10")
+    assert b.type.args[2].min == "-1"

@@ -83,8 +83,9 @@ def test_constraints_in_inputs_and_outputs() -> None:
     assert [at(text, d) for d in found(text, "CS205")] == ["int(3..1)", "string(0)"]
 
 
-def test_negative_length_is_a_syntax_error_not_a_crash() -> None:
-    assert "CS101" in codes(entity("x: string(-1..5)"))
+def test_negative_length_is_a_constraint_error() -> None:
+    assert codes(entity("x: string(-1..5)")) == ["CS205"]
+    assert codes(entity("x: int(-5..5)")) == []
 
 
 # ---- CS206 values -------------------------------------------------------------------------
@@ -387,3 +388,9 @@ def test_field_named_id_gets_marked() -> None:
 def test_empty_entity_has_no_fix() -> None:
     d = one("module shop\n\nentity Order {\n}\n", "CS213")
     assert d.fixes == ()
+
+
+def test_negative_value_bounds_are_fine_but_not_negative_lengths() -> None:
+    spec = "module m\n\ntype T {\n  a: int(-10..10)\n  b: string(-1..5)\n}\n"
+    found = [(d.code, d.span.start_line) for d in diagnostics(spec)]
+    assert found == [("CS205", 5)]

@@ -76,6 +76,8 @@ def describe_expected(expected: set[str]) -> str:
     if "INT" in items and "DECIMAL" in items:
         items = [t for t in items if t != "DECIMAL"]
         items[items.index("INT")] = "NUMBER"
+        if "ADD_OP" in items:  # a sign before a number: "a number" covers it
+            items.remove("ADD_OP")
     if not items:
         return "expected nothing more here"
     words = [phrase(t) for t in items[:6]]

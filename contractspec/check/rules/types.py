@@ -141,6 +141,11 @@ def _whole(text: str | None) -> bool:
     return text is None or text.isdigit()
 
 
+def _integer(text: str | None) -> bool:
+    """A whole number that may be negative (value bounds such as `int(-10..10)`)."""
+    return text is None or text.removeprefix("-").isdigit()
+
+
 def _length_problem(name: str, args: tuple[ir.TypeArg, ...]) -> Problem | None:
     usage = f"write `{name}(max)`, `{name}(min..max)` or `{name}(min..)` with whole numbers"
     if len(args) != 1:
@@ -169,7 +174,7 @@ def _bounds_problem(name: str, args: tuple[ir.TypeArg, ...], whole: bool) -> Pro
     if len(args) != 1 or not args[0].is_range:
         return f"`{name}` takes value bounds, not a length", usage
     arg = args[0]
-    if whole and not (_whole(arg.min) and _whole(arg.max)):
+    if whole and not (_integer(arg.min) and _integer(arg.max)):
         return f"the bounds of `{name}` are whole numbers", usage
     return _range_order(arg, "value", usage)
 
