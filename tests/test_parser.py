@@ -193,3 +193,12 @@ def test_type_bounds_may_be_negative() -> None:
     a, b = decls["types"][0].fields  # type: ignore[attr-defined]
     assert (a.type.args[0].min, a.type.args[0].max) == ("-10", "10")
     assert b.type.args[2].min == "-1"
+
+
+def test_absurdly_deep_expression_is_cs105_not_a_crash() -> None:
+    from tests.conftest import codes
+
+    deep = "[" * 3000 + "1" + "]" * 3000
+    spec = f"module x\n\ntype T {{\n  n: json = {deep}\n}}\n"
+    assert codes(spec) == ["CS105"]
+    assert "CS105" not in codes("module x\n\ntype T {\n  n: json = [[1]]\n}\n")
