@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,13 +25,9 @@ from contractspec.cli.render import plural
 from contractspec.generators.base import (
     GeneratorError,
     GeneratorFailure,
-    Output,
     builtin_registry,
-    check_settings,
-    python_package_name,
-    run_generators,
-    target_options,
 )
+from contractspec.generators.pipeline import default_out_dir, generate, summary
 from contractspec.generators.writer import (
     ConflictError,
     Plan,
@@ -146,7 +141,7 @@ def _generate(args: argparse.Namespace) -> int:
         err("nothing generated: fix the errors above first")
         return EXIT_ERRORS
     progress(f"checked {plural(len(user_files(analysis)), 'file')}")
-    output = _run_targets(analysis, args.target, progress)
+    output = generate(analysis, args.target, progress, builtin_registry())
     out_dir = _out_dir(analysis, args.out)
     if not (args.check or args.dry_run) and recover(out_dir):
         print(f"finished the interrupted previous run in {shown_path(out_dir)}", file=sys.stderr)
@@ -170,18 +165,8 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_targets(analysis: Analysis, names: list[str], progress: Callable[[str], None]
-                 ) -> Output:
-    registry = builtin_registry()
-    settings = analysis.config.generators
-    check_settings(settings, registry)
-    default_app = python_package_name(analysis.config.name or analysis.config.root.name)
-    selected = [(g, target_options(g, settings, default_app)) for g in registry.select(names)]
-    return run_generators(analysis.program, selected, progress)
-
-
 def _out_dir(analysis: Analysis, out: Path | None) -> Path:
-    folder = out if out is not None else analysis.config.root / analysis.config.output
+    folder = out if out is not None else default_out_dir(analysis)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{shown_path(folder)} is not a folder")
     return folder
@@ -220,20 +205,14 @@ def _report_dry_run(the_plan: Plan) -> None:
         note = f"  ({'; '.join(notes)})" if notes else ""
         print(f"{change.status.value:<9} {_shown(the_plan, change.path)}  "
               f"+{added} \N{MINUS SIGN}{removed}{note}")
-    print("would write: " + _summary(the_plan))
+    print("would write: " + summary(the_plan))
 
 
 def _report_written(the_plan: Plan) -> None:
     for change in the_plan.by_status(Status.KEPT):
         print(f"kept {_shown(the_plan, change.path)}: no longer generated, but edited by hand",
               file=sys.stderr)
-    print(f"{shown_path(the_plan.out_dir)}: {_summary(the_plan)}")
-
-
-def _summary(the_plan: Plan) -> str:
-    counts = [(len(the_plan.by_status(status)), status.value) for status in
-              (Status.ADDED, Status.CHANGED, Status.REMOVED, Status.UNCHANGED)]
-    return ", ".join(f"{count} {word}" for count, word in counts)
+    print(f"{shown_path(the_plan.out_dir)}: {summary(the_plan)}")
 
 
 def _spec_times(path: Path) -> dict[Path, tuple[int, int]]:

@@ -28,6 +28,7 @@ from pygls.uris import to_fs_path
 from contractspec import __version__
 from contractspec.diagnostics import Diagnostic
 from contractspec.ide.host import Host, Inputs
+from contractspec.ide.regen import Regenerator
 from contractspec.ide.world import World
 from contractspec.server.convert import Paths, Positions, diagnostic
 from contractspec.source import SourceFile
@@ -66,6 +67,7 @@ class CspecServer(LanguageServer):
         self._timer: asyncio.Task[None] | None = None
         self._indexing: tuple[World, asyncio.Future[None]] | None = None
         self._published: dict[str, list[lsp.Diagnostic]] = {}
+        self.regenerator = Regenerator()  # generates in memory for the preview
 
     # ---- set-up -------------------------------------------------------------------------
     def configure(self, params: lsp.InitializeParams) -> None:

@@ -17,6 +17,7 @@ from contractspec.format import FormatError, format_text
 from contractspec.ide import actions, completion, hover, navigation, outline, tokens
 from contractspec.ide.access import access_matrix
 from contractspec.ide.world import World
+from contractspec.server import regen
 from contractspec.server.app import CspecServer, request_failed
 from contractspec.source import SourceFile, Span
 
@@ -56,6 +57,7 @@ def register(server: CspecServer) -> None:
     _diagnostics(server)
     _reading(server)
     _editing(server)
+    regen.register(server)
 
 
 # ---- lifecycle --------------------------------------------------------------------------
@@ -370,9 +372,11 @@ def _editing(server: CspecServer) -> None:
                 return []
             header = next((h for h in module.headers if h.span.file == name), None)
             span = header.span if header else source.span(0, 0)
-            return [lsp.CodeLens(range=ls.positions.range(source, span), command=lsp.Command(
+            where = ls.positions.range(source, span)
+            who = lsp.CodeLens(range=where, command=lsp.Command(
                 title="Who can do what", command=WHO_CAN_DO_WHAT,
-                arguments=[params.text_document.uri]))]
+                arguments=[params.text_document.uri]))
+            return [who, *await regen.lens(ls, world.analysis, where, params.text_document.uri)]
         return await ls.guarded("code lens", [], work)
 
     @server.command(WHO_CAN_DO_WHAT)
