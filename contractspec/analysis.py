@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from contractspec.check.engine import run_checks
+from contractspec.check.engine import CheckResult, check_program
 from contractspec.check.suppress import apply_suppressions
 from contractspec.check.symbols import SymbolTable
 from contractspec.diagnostics import Diagnostic, Severity
@@ -57,6 +58,8 @@ class Analysis:
     diagnostics: list[Diagnostic]
     stats: Stats
     paths: dict[str, Path] = field(default_factory=dict)  # display path -> file on disk
+    checks: CheckResult | None = None  # the check phase's findings, to reuse on the next run
+    lock: dict[str, Any] | None = None  # the `cspec.lock` the checks read
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -140,14 +143,17 @@ class _Session:
             self.add_file(f, n)
         return names
 
-    def finish(self) -> Analysis:
+    def finish(self, previous: Analysis | None = None) -> Analysis:
         started = time.perf_counter()
         program, module_diags = assemble_modules(self)
         self.stats.timed("modules", started)
         started = time.perf_counter()
         symbols = SymbolTable(program)
         lock, lock_diags = read_lock(self.config.root)
-        check_diags = [*lock_diags, *run_checks(program, symbols, lock)]
+        only = self._affected(previous, program, lock)
+        checks = check_program(program, symbols, lock, only,
+                               previous.checks if previous is not None else None)
+        check_diags = [*lock_diags, *checks.diagnostics]
         self.stats.timed("check", started)
         self.stats.declarations = sum(1 for m in program.modules if not m.std
                                       for _ in symbols.symbols(m.name))
@@ -156,7 +162,36 @@ class _Session:
         diagnostics = [d for d in diagnostics if d.span.file not in self.std_files]
         diagnostics.sort(key=Diagnostic.sort_key)
         return Analysis(self.config, self.sources, program, symbols, diagnostics, self.stats,
-                        self.paths)
+                        self.paths, checks, lock)
+
+    def _affected(self, previous: Analysis | None, program: ir.Program,
+                  lock: dict[str, Any] | None) -> frozenset[str] | None:
+        """The modules whose per-module checks must run again after `previous`: those with
+        a changed file and, transitively, the modules that use them (before or now). None
+        (check everything) without a previous run, or when the configuration, the lock,
+        the files or the modules (names, files) changed."""
+        if (previous is None or previous.checks is None or previous.config != self.config
+                or previous.lock != lock or previous.sources.keys() != self.sources.keys()):
+            return None
+        before = {m.name: m for m in previous.program.modules}
+        now = {m.name: m for m in program.modules}
+        if before.keys() != now.keys() or any(
+                before[n].files != m.files or before[n].std != m.std for n, m in now.items()):
+            return None
+        changed = {n for n, m in now.items()
+                   if any(previous.sources[f].text != self.sources[f].text for f in m.files)}
+        users: dict[str, set[str]] = {}
+        for modules in (before, now):
+            for module in modules.values():
+                for use in module.uses:
+                    users.setdefault(use.module.name, set()).add(module.name)
+        affected, todo = set(changed), list(changed)
+        while todo:
+            for user in users.get(todo.pop(), ()):
+                if user not in affected:
+                    affected.add(user)
+                    todo.append(user)
+        return frozenset(affected)
 
 
 def workspace_files(paths: Sequence[Path]) -> tuple[Config, list[Path]]:
@@ -216,10 +251,13 @@ def analyze_texts(texts: dict[str, str], config: Config | None = None,
 
 
 def analyze_sources(config: Config, files: Sequence[Path], texts: dict[str, str],
-                    cache: ParseCache | None = None) -> Analysis:
+                    cache: ParseCache | None = None,
+                    previous: Analysis | None = None) -> Analysis:
     """Analyse workspace files on disk, reading an editor's unsaved text (display path ->
     text) instead of the disk where it has one; texts of files not in `files` are added.
-    `cache` keeps each file's parse between runs, so only changed files are parsed again."""
+    `cache` keeps each file's parse between runs, so only changed files are parsed again;
+    with the `previous` analysis, per-module checks run again only for the modules that a
+    changed file can affect (the diagnostics are the same as a whole run's)."""
     session = _Session(config, cache)
     for path in files:
         name = display(path, config.root)
@@ -238,4 +276,4 @@ def analyze_sources(config: Config, files: Sequence[Path], texts: dict[str, str]
             continue
         result = decode_spec(data, name)
         session.add_source(result.source, result.diagnostics, parse=result.ok)
-    return session.finish()
+    return session.finish(previous)

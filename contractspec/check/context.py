@@ -19,6 +19,7 @@ class CheckContext:
     symbols: SymbolTable
     lock: dict[str, Any] | None = None  # the parsed `cspec.lock` of the last release, if any
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    only: frozenset[str] | None = None  # the modules `user_modules` yields (None: all)
 
     def report(self, code: str, message: str, span: Span, *, help: str | None = None,
                related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
@@ -29,8 +30,11 @@ class CheckContext:
         ))
 
     def user_modules(self) -> Iterator[ir.Module]:
-        """The modules to check: the workspace's own (the standard library is trusted)."""
-        return (m for m in self.program.modules if not m.std)
+        """The modules to check: the workspace's own (the standard library is trusted),
+        or those of them in `only`."""
+        only = self.only
+        return (m for m in self.program.modules
+                if not m.std and (only is None or m.name in only))
 
     def resolve(self, module: str, ref: ir.NameRef, namespace: str, what: str,
                 kinds: frozenset[str] | None = None, code: str = "CS201") -> Lookup:

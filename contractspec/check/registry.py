@@ -35,6 +35,7 @@ class Rule:
 class Registry:
     rules: dict[str, Rule] = field(default_factory=dict)
     checks: list[tuple[Rule, Callable[[CheckContext], None]]] = field(default_factory=list)
+    per_module: set[Callable[[CheckContext], None]] = field(default_factory=set)
 
     def add(self, rule: Rule) -> Rule:
         if rule.code in self.rules:
@@ -55,13 +56,21 @@ def declare(code: str, name: str, severity: Severity, summary: str, explanation:
 
 def rule(code: str, name: str, severity: Severity, summary: str, explanation: str, *,
          bad: Examples | None = None, good: Examples | None = None,
-         fix: str | None = None) -> Callable[[Callable[[CheckContext], None]],
-                                             Callable[[CheckContext], None]]:
-    """Register a check function that reports `code`."""
+         fix: str | None = None, per_module: bool = False,
+         ) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
+    """Register a check function that reports `code`.
+
+    `per_module=True` promises that the check only loops over `ctx.user_modules()`,
+    reads nothing but that module and the modules it uses (directly or through them),
+    and reports only while checking it: the language server then re-runs it only for the
+    modules an edit can affect. Leave it False for checks that gather facts across modules.
+    """
     declared = declare(code, name, severity, summary, explanation, bad=bad, good=good, fix=fix)
 
     def register(check: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
         REGISTRY.checks.append((declared, check))
+        if per_module:
+            REGISTRY.per_module.add(check)
         return check
 
     return register

@@ -112,7 +112,8 @@ class Host:
         """The world of one revision (call from one thread at a time: it fills the cache)."""
         if self._world is not None and self._world_revision == inputs.revision:
             return self._world
-        analysis = analyze_sources(self.config, inputs.files, inputs.texts, self.cache)
+        analysis = analyze_sources(self.config, inputs.files, inputs.texts, self.cache,
+                                   self._world.analysis if self._world is not None else None)
         live = set(analysis.sources)
         for name in [n for n in self.cache if n not in live]:
             del self.cache[name]

@@ -130,6 +130,7 @@ def _pii_reason(ctx: CheckContext, module: str, event: ir.EventDecl) -> str | No
                "    email: email @pii\n  }\n}\n",
     good=SHOP + "event order.placed v1 {\n  payload {\n    order: ref Order\n"
                 "    email: email @pii\n  }\n  retention 90d\n}\n",
+    per_module=True,
 )
 def check_pii_retention(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -150,6 +151,7 @@ def check_pii_retention(ctx: CheckContext) -> None:
     bad=SHOP + _EVENT.format("  severity urgent\n"),
     good=SHOP + _EVENT.format("  severity critical\n"),
     fix="Replace with the closest level.",
+    per_module=True,
 )
 def check_event_severity(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -175,6 +177,7 @@ def replace_with(span: Span, replacement: str) -> tuple[Fix, ...]:
     "zero timeout or interval never lets a job run.",
     bad=SHOP + _EVENT.format("  retention 0d\n"),
     good=SHOP + _EVENT.format("  retention 30d\n"),
+    per_module=True,
 )
 def check_durations(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -209,6 +212,7 @@ def check_durations(ctx: CheckContext) -> None:
           "  metric order.placed\n}\n\ncritical placeOrder\n",
     good=ORDER + COMMAND.format("  behind newCheckout\n") + EVENT
          + "\nflag newCheckout {\n  default off\n}\n\ncritical placeOrder\n",
+    per_module=True,
 )
 def check_critical_operations(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -240,6 +244,7 @@ def _check_not_experiment(ctx: CheckContext, module: str, op: ir.OperationDecl,
         "    step welcome \"Welcome\" {\n      content \"Read me\"\n    }\n  }\n}\n",
     good=SHOP + EVENT + "\ntrack basics \"Basics\" {\n  unit first \"First steps\" {\n"
          "    step order \"Place an order\" {\n      completes on order.placed\n    }\n  }\n}\n",
+    per_module=True,
 )
 def check_steps(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

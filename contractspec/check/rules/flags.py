@@ -37,6 +37,7 @@ def _choose(ctx: CheckContext, code: str, message: str, ref: ir.NameRef,
     bad="module shop\n\nflag newCheckout {\n  default off\n  rollout 150% by team\n}\n",
     good="module shop\n\nflag newCheckout {\n  default off\n  rollout 50% by org\n}\n",
     fix="Replace the unit with the closest of `org` and `user`.",
+    per_module=True,
 )
 def check_rollouts(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -59,6 +60,7 @@ def check_rollouts(ctx: CheckContext) -> None:
     bad="module shop\n\nflag newCheckout {\n  default off\n  target country fr\n}\n",
     good="module shop\n\nflag newCheckout {\n  default off\n  target segment beta\n}\n",
     fix="Replace with the closest dimension.",
+    per_module=True,
 )
 def check_targets(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -81,6 +83,7 @@ def check_targets(ctx: CheckContext) -> None:
                        "  metric order.placed\n}\n",
     good=SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
                         "  metric order.placed\n}\n",
+    per_module=True,
 )
 def check_variants(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -112,6 +115,7 @@ def check_variants(ctx: CheckContext) -> None:
     bad="module shop\n\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n}\n",
     good=SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
          "  metric order.placed\n}\n",
+    per_module=True,
 )
 def check_experiment_metric(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -133,6 +137,7 @@ def check_experiment_metric(ctx: CheckContext) -> None:
     good="module shop\n\nmetric api_calls \"API calls\" {\n  unit call\n"
          "  aggregate sum monthly\n}\n",
     fix="Replace with the closest aggregation or period.",
+    per_module=True,
 )
 def check_metrics(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -157,6 +162,7 @@ def check_metrics(ctx: CheckContext) -> None:
     good="module shop\n\nmetric api_calls {\n  unit call\n  aggregate sum monthly\n}\n\n"
          "plan pro {\n  limit api_calls 100000 / month\n}\n",
     fix="Replace with the closest period.",
+    per_module=True,
 )
 def check_plans(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

@@ -27,6 +27,7 @@ _JOB = "module shop\n\njob recount {\n  timeout 5m\n}\n\n"
         "schedule nightly every 1d run recount\n",
     good="module shop\n\njob recount {\n  retries 5\n}\n\n"
          "schedule nightly every 1d run recount\n",
+    per_module=True,
 )
 def check_retries(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -46,6 +47,7 @@ def check_retries(ctx: CheckContext) -> None:
         "schedule nightly every 1d run recount\n",
     good="module shop\n\njob recount {\n  retries 3\n  backoff exponential(30s, 1h)\n}\n\n"
          "schedule nightly every 1d run recount\n",
+    per_module=True,
 )
 def check_backoff(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -91,6 +93,7 @@ def _seconds(duration: ir.LiteralExpr) -> float:
     "and `@annually` are accepted; Quartz extensions (`?`, `L`, `W`, `#`, seconds) are not.",
     bad=_JOB + "schedule nightly cron \"0 24 * * *\" run recount\n",
     good=_JOB + "schedule nightly cron \"0 23 * * *\" run recount\n",
+    per_module=True,
 )
 def check_cron(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -135,6 +138,7 @@ def check_jobs_run(ctx: CheckContext) -> None:
         "on order.placed run sendReceipt\n",
     good=SHOP + EVENT + "\njob sendReceipt {\n  input {\n    order: ref Order\n  }\n}\n\n"
          "on order.placed run sendReceipt\n",
+    per_module=True,
 )
 def check_job_inputs(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

@@ -81,6 +81,7 @@ def article(kind: str) -> str:
     bad="module shop\n\nentity Order {\n  id: uuid @id\n}\n\nentity Order {\n  id: uuid @id\n}\n",
     good="module shop\n\nentity Order {\n  id: uuid @id\n}\n\n"
          "entity Invoice {\n  id: uuid @id\n}\n",
+    per_module=True,
 )
 def check_duplicates(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -223,6 +224,7 @@ def report_unknown_field(ctx: CheckContext, ref: ir.NameRef, entity: ir.EntityDe
         "  color: ref Color\n}\n",
     good="module shop\n\nenum Color {\n  red\n}\n\nentity Order {\n  id: uuid @id\n"
          "  color: Color\n}\n",
+    per_module=True,
 )
 def check_type_references(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -282,6 +284,7 @@ def check_type(ctx: CheckContext, module: str, ref: ir.TypeRef, allow_entity: bo
     good="module shop\n\nentity Tag {\n  id: uuid @id\n}\n\nentity Order {\n  id: uuid @id\n"
          "}\n\nentity OrderTag {\n  id: uuid @id\n  order: ref Order\n  tag: ref Tag\n"
          "  @@unique(order, tag)\n}\n",
+    per_module=True,
 )
 def check_ref_lists(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -312,6 +315,7 @@ _OPERATION = "operation"
     bad="module shop\n\njob sendReceipt {\n  retries 3\n}\n\ncritical sendReceipt\n",
     good="module shop\n\npermission place_orders\n\ncommand placeOrder v1 {\n"
          "  policy place_orders\n}\n\ncritical placeOrder\n",
+    per_module=True,
 )
 def check_references(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -395,6 +399,7 @@ AGENT_LIMITS: dict[str, str] = {
     bad="module shop\n\nagent helper {\n  limits {\n    step 10\n    time 30\n  }\n}\n",
     good="module shop\n\nagent helper {\n  limits {\n    steps 10\n    time 30s\n  }\n}\n",
     fix="Replace a misspelled limit with the suggestion.",
+    per_module=True,
 )
 def check_agent_limits(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

@@ -130,6 +130,7 @@ def _texts(note: ir.NotificationDecl) -> list[_Text]:
     good=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to role admin\n"
          "  via in_app\n  template \"New order of {{ order.total }}\"\n}\n",
     fix="Replace the segment with the closest field name.",
+    per_module=True,
 )
 def check_payload_paths(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -168,6 +169,7 @@ def _check_variable(ctx: CheckContext, text: _Text, event: Symbol, var: Variable
     "`{{` needs its `}}`.",
     bad=SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total"),
     good=SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total }}"),
+    per_module=True,
 )
 def check_templates(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -186,6 +188,7 @@ def check_templates(ctx: CheckContext) -> None:
     bad=SHOP + EVENT + "\nnotification orderPlaced {\n  to role admin\n"
         "  template \"New order\"\n}\n",
     good=SHOP + EVENT + _NOTE.format("in_app", "New order"),
+    per_module=True,
 )
 def check_complete(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -204,6 +207,7 @@ def check_complete(ctx: CheckContext) -> None:
     bad=SHOP + EVENT + _NOTE.format("emial", "New order"),
     good=SHOP + EVENT + _NOTE.format("email", "New order"),
     fix="Replace with the closest channel.",
+    per_module=True,
 )
 def check_channels(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -226,6 +230,7 @@ def check_channels(ctx: CheckContext) -> None:
         "  via email\n  template \"Thank you\"\n}\n",
     good=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to order.buyer\n"
          "  via email\n  template \"Thank you\"\n}\n",
+    per_module=True,
 )
 def check_recipients(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

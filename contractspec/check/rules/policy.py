@@ -51,6 +51,7 @@ _POLICY = "policy Deal {\n  read: view_deals\n  update: manage_deals\n}\n\n"
     bad=_ROLES + _DEAL + _PERMS + "policy Deal {\n  read: view_deal\n  update: manage_deals\n}\n",
     good=_ROLES + _DEAL + _PERMS + _POLICY,
     fix="Replace the name with the suggestion.",
+    per_module=True,
 )
 def check_access(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -102,6 +103,7 @@ declare(
     "permission or role may be called that.",
     bad=_ROLES + "role authenticated \"Signed in\"\n",
     good=_ROLES + "role signed_in \"Signed in\"\n",
+    per_module=True,
 )
 def check_reserved_names(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -123,6 +125,7 @@ def check_reserved_names(ctx: CheckContext) -> None:
     bad=_ROLES + "permission view_deals \"See deals\"\n\ngrant view_deals: member\n",
     good=_ROLES + _DEAL + "permission view_deals \"See deals\"\n\ngrant member: view_deals\n\n"
          "policy Deal {\n  read: view_deals\n}\n",
+    per_module=True,
 )
 def check_grants(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -576,6 +579,7 @@ _ISSUE = ("permission issue_tokens \"Issue tokens\"\n\ngrant admin: issue_tokens
         "    token: string @secret\n  }\n  retention 30d\n}\n",
     good=_ROLES + _ISSUE + "event token.issued v1 {\n  payload {\n    user: ref identity.User\n"
          "  }\n  retention 30d\n}\n",
+    per_module=True,
 )
 def check_event_secrets(ctx: CheckContext) -> None:
     for module in ctx.user_modules():

@@ -106,6 +106,7 @@ def bounds(ref: ir.TypeRef) -> Bounds | None:
         "  paid: bool(1)\n}\n",
     good="module shop\n\nentity Order {\n  id: uuid @id\n  title: string(1..80)\n"
          "  paid: bool\n}\n",
+    per_module=True,
 )
 def check_constraints(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -364,6 +365,7 @@ _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
     good="module shop\n\nenum Status {\n  open\n  closed\n}\n\nentity Order {\n  id: uuid @id\n"
          "  status: Status = open\n  paid: bool = false\n  note: string? = null\n}\n",
     fix="Replace a misspelled enum value with the closest value, or make the field optional.",
+    per_module=True,
 )
 def check_values(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -498,6 +500,7 @@ def _name_span(attr: ir.Attribute, prefix: str) -> Span:
     bad="module shop\n\nentity Customer {\n  id: uuid @id\n  email: email @uniqe\n}\n",
     good="module shop\n\nentity Customer {\n  id: uuid @id\n  email: email @unique\n}\n",
     fix="Replace the attribute with the closest known one.",
+    per_module=True,
 )
 def check_attributes(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
@@ -705,6 +708,7 @@ def _entity_attributes(ctx: CheckContext, entity: ir.EntityDecl) -> None:
     bad="module shop\n\nentity Order {\n  total: money\n}\n",
     good="module shop\n\nentity Order {\n  id: uuid @id\n  total: money\n}\n",
     fix="Add `@id` to a field named `id`, or insert `id: uuid @id` as the first field.",
+    per_module=True,
 )
 def check_keys(ctx: CheckContext) -> None:
     for module in ctx.user_modules():
