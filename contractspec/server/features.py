@@ -337,7 +337,7 @@ def _editing(server: CspecServer) -> None:
         return await ls.guarded("formatting", [], work)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
-        code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+        code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.Source]))
     async def on_code_action(ls: CspecServer, params: lsp.CodeActionParams
                              ) -> list[lsp.CodeAction]:
         async def work() -> list[lsp.CodeAction]:
@@ -356,7 +356,8 @@ def _editing(server: CspecServer) -> None:
                     title=action.title, kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=diagnostics, is_preferred=action.preferred or None,
                     edit=_workspace_edit(ls, world, action.edits)))
-            return result
+            return result + await regen.code_actions(ls, world, name, start, end,
+                                                     params.text_document.uri)
         return await ls.guarded("code actions", [], work)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)

@@ -1,4 +1,5 @@
-"""Regeneration over LSP: the `Regenerate: …` code lens and the preview and apply commands.
+"""Regeneration over LSP: the `Regenerate: …` code lens, the preview and apply commands, and
+the same two as code actions on a declaration.
 
 `cspec.applyRegeneration` sends the files as a `WorkspaceEdit` (file creations and text
 edits, so the editor's undo works) when the client supports creating files, then records
@@ -16,7 +17,8 @@ from lsprotocol import types as lsp
 
 from contractspec.analysis import Analysis
 from contractspec.generators.writer import Plan, Status
-from contractspec.ide.regen import RegenerationError, conflicts_message
+from contractspec.ide.regen import Preview, RegenerationError, conflicts_message
+from contractspec.ide.world import World
 from contractspec.server.app import CspecServer, request_failed
 
 PREVIEW = "cspec.previewRegeneration"
@@ -75,6 +77,44 @@ async def lens(ls: CspecServer, analysis: Analysis, where: lsp.Range, uri: str
         return []
     return [lsp.CodeLens(range=where, command=lsp.Command(
         title=result.title, command=PREVIEW, arguments=[uri]))]
+
+
+async def code_actions(ls: CspecServer, world: World, name: str, start: int, end: int,
+                       uri: str) -> list[lsp.CodeAction]:
+    """`Preview regeneration (N files change)` and `Apply regeneration (…)` when the range is
+    inside a declaration of the file and regenerating would change the output (none while
+    the specs have errors or the output is up to date)."""
+    module = world.module_of(name)
+    if module is None or module.std or not any(
+            _inside(d.decl, name, start, end) for d in world.index.declarations(module.name)):
+        return []
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, ls.regenerator.preview, world.analysis)
+    except RegenerationError:
+        return []
+    if not result.files and not result.plan.pending:
+        return []
+    count = _count(result)
+    return [lsp.CodeAction(title=f"Preview regeneration ({count})",
+                           kind=lsp.CodeActionKind.Source,
+                           command=lsp.Command(title="Preview regeneration", command=PREVIEW,
+                                               arguments=[uri])),
+            lsp.CodeAction(title=f"Apply regeneration ({count})",
+                           kind=lsp.CodeActionKind.QuickFix,
+                           command=lsp.Command(title="Apply regeneration", command=APPLY,
+                                               arguments=[uri]))]
+
+
+def _inside(decl: Any, name: str, start: int, end: int) -> bool:
+    span = getattr(decl, "span", None)  # modules have none
+    return span is not None and span.file == name and \
+        span.start_offset <= start and end <= span.end_offset
+
+
+def _count(result: Preview) -> str:
+    count = len(result.files)
+    return f"{count} file{'' if count == 1 else 's'} change"
 
 
 async def _off_loop(work: Callable[[], T]) -> T:

@@ -1,11 +1,12 @@
 """Regeneration preview over LSP: the code lens, the preview command on unsaved text, the
-refusal on spec errors, and applying with and without resource-operation support."""
+code actions on a declaration, the refusal on spec errors, and applying with and without
+resource-operation support."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_asyncio
@@ -42,6 +43,12 @@ async def start(root: Path, operations: list[lsp.ResourceOperationKind] | None
                 ) -> tuple[LanguageClient, list[lsp.WorkspaceEdit]]:
     client = await ClientServerConfig(server_command=SERVER).start(devtools=None)
     received: list[lsp.WorkspaceEdit] = []
+    # lsprotocol decodes a code action that has a command as a Command, losing its kind
+    converter = client.protocol._converter
+    converter.register_structure_hook(
+        Union[lsp.Command, lsp.CodeAction],  # noqa: UP007 (the type lsprotocol dispatches on)
+        lambda obj, _: converter.structure(obj, lsp.Command if isinstance(
+            obj.get("command"), str) else lsp.CodeAction))
 
     @client.feature(lsp.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
@@ -133,6 +140,43 @@ async def test_lens_preview_and_apply_through_the_writer(
     assert "sku" not in (root / "spec" / "shop.cspec").read_text(encoding="utf-8")
 
 
+async def regeneration_actions(client: LanguageClient, document: str, line: int
+                               ) -> list[lsp.CodeAction]:
+    found = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=document),
+        range=lsp.Range(start=lsp.Position(line=line, character=2),
+                        end=lsp.Position(line=line, character=2)),
+        context=lsp.CodeActionContext(diagnostics=[])))
+    return [a for a in found or [] if isinstance(a, lsp.CodeAction)
+            and "regeneration" in a.title]
+
+
+async def test_code_actions_on_a_declaration(
+        session: tuple[LanguageClient, list[lsp.WorkspaceEdit], Path]) -> None:
+    client, received, root = session
+    document = open_document(client, root / "spec" / "shop.cspec")
+    await diagnostics(client, document)
+    assert await regeneration_actions(client, document, 1) == []  # not in a declaration
+    preview, apply_ = await regeneration_actions(client, document, 5)  # in `entity Product`
+    count = len((await command(client, "cspec.previewRegeneration", document))["files"])
+    assert (preview.title, preview.kind) == (
+        f"Preview regeneration ({count} files change)", lsp.CodeActionKind.Source)
+    assert (apply_.title, apply_.kind) == (
+        f"Apply regeneration ({count} files change)", lsp.CodeActionKind.QuickFix)
+    assert preview.command is not None and apply_.command is not None
+    assert preview.command.command == "cspec.previewRegeneration"
+    assert (await command(client, preview.command.command,
+                          *preview.command.arguments or []))["files"]
+    applied = await command(client, apply_.command.command, *apply_.command.arguments or [])
+    assert applied["via"] == "writer" and len(applied["files"]) == count and received == []
+    assert await regeneration_actions(client, document, 5) == []  # up to date
+    assert await lens_titles(client, document) == ["Regenerate: up to date"]
+
+    replace_text(client, document, WITH_SKU, 2)  # unsaved: the output would change again
+    titles = [a.title for a in await regeneration_actions(client, document, 5)]
+    assert titles and titles[0].startswith("Preview regeneration (")
+
+
 async def test_spec_errors_refuse_clearly(
         session: tuple[LanguageClient, list[lsp.WorkspaceEdit], Path]) -> None:
     client, _, root = session
@@ -140,6 +184,7 @@ async def test_spec_errors_refuse_clearly(
                              SHOP.replace("price: int", "price: mony"))
     await diagnostics(client, document, {"CS201"})
     assert await lens_titles(client, document) == []
+    assert await regeneration_actions(client, document, 5) == []
     for name in ("cspec.previewRegeneration", "cspec.applyRegeneration"):
         with pytest.raises(Exception, match="nothing to regenerate: the specs have 1 error"):
             await command(client, name, document)
