@@ -26,6 +26,8 @@ from typing import Any
 
 from contractspec.diagnostics import Diagnostic, Severity
 from contractspec.ir import nodes as ir
+from contractspec.ir import text as ir_text
+from contractspec.ir.text import attribute_text, expr_text
 from contractspec.source import SourceFile
 
 LOCK_NAME = "cspec.lock"
@@ -33,8 +35,6 @@ LOCK_VERSION = 1
 UNVERSIONED = "unversioned"  # the version key of an operation or event declared without one
 VERSIONED_SECTIONS = ("operations", "events")
 _NOT_CONTRACT = frozenset({"label", "deprecated", "pii", "renamedFrom"})
-_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
-               "in": 4, "+": 5, "-": 5, "*": 6, "/": 6}
 
 Json = dict[str, Any]
 
@@ -55,44 +55,9 @@ def _hashed(item: Json) -> Json:
     return {**item, "hash": contract_hash(item)}
 
 
-# ---- rendering the IR as contract text ----------------------------------------------------
-
-
-def type_text(type_: ir.TypeRef) -> str:
-    """`string(1..200)`, `ref identity.User`, `page<Deal>`, `Address[]` (optionality aside)."""
-    text = ("ref " if type_.is_ref else "") + type_.name
-    if type_.generics:
-        text += "<" + ", ".join(type_text(g) + ("?" if g.optional else "")
-                                for g in type_.generics) + ">"
-    if type_.args:
-        text += "(" + ", ".join(
-            f"{a.min or ''}..{a.max or ''}" if a.is_range else str(a.value) for a in type_.args
-        ) + ")"
-    return text + ("[]" if type_.is_list else "")
-
-
-def expr_text(expr: ir.Expr, parent: int = 0) -> str:
-    """An expression as canonical text, parenthesised only where precedence needs it."""
-    if isinstance(expr, ir.LiteralExpr):
-        return expr.text
-    if isinstance(expr, ir.PathExpr):
-        return ".".join(expr.parts)
-    if isinstance(expr, ir.CallExpr):
-        return f"{expr.name}({', '.join(expr_text(a) for a in expr.args)})"
-    if isinstance(expr, ir.ListExpr):
-        return "[" + ", ".join(expr_text(i) for i in expr.items) + "]"
-    if isinstance(expr, ir.UnaryExpr):
-        own = 3 if expr.op == "not" else 7
-        text = ("not " if expr.op == "not" else expr.op) + expr_text(expr.operand, own)
-    else:
-        own = _PRECEDENCE[expr.op]
-        text = f"{expr_text(expr.left, own)} {expr.op} {expr_text(expr.right, own + 1)}"
-    return f"({text})" if own < parent else text
-
-
-def _attribute(attr: ir.Attribute, prefix: str = "@") -> str:
-    args = f"({', '.join(expr_text(a) for a in attr.args)})" if attr.args else ""
-    return f"{prefix}{attr.name}{args}"
+def type_text(ref: ir.TypeRef) -> str:
+    """A type as the lock records it: optionality aside (fields record it separately)."""
+    return ir_text.type_text(ref, optional=False)
 
 
 def _fields(fields: tuple[ir.FieldDecl, ...]) -> Json:
@@ -100,7 +65,7 @@ def _fields(fields: tuple[ir.FieldDecl, ...]) -> Json:
         "type": type_text(f.type),
         "optional": f.type.optional,
         "default": expr_text(f.default) if f.default is not None else None,
-        "attributes": [_attribute(a) for a in f.attributes if a.name not in _NOT_CONTRACT],
+        "attributes": [attribute_text(a) for a in f.attributes if a.name not in _NOT_CONTRACT],
     } for f in fields}
 
 
@@ -119,7 +84,7 @@ def _operation(op: ir.OperationDecl) -> Json:
     return _hashed({
         "kind": op.kind,
         "input": _fields(op.input),
-        "output": type_text(op.output) + ("?" if op.output.optional else "")
+        "output": ir_text.type_text(op.output)
         if op.output is not None else None,
         "policy": expr_text(op.policy) if op.policy is not None else None,
         "errors": {e.name: {"status": e.status} for e in op.errors},
@@ -175,7 +140,7 @@ def module_lock(module: ir.Module) -> Json:
         **versioned,
         "entities": {e.name: _hashed({
             "fields": _fields(e.fields),
-            "constraints": [_attribute(c, "@@") for c in e.constraints],
+            "constraints": [attribute_text(c, "@@") for c in e.constraints],
         }) for e in module.entities},
         "types": {t.name: _hashed({"fields": _fields(t.fields)}) for t in module.types},
         "enums": {e.name: _hashed({"values": [v.name for v in e.values]})

@@ -20,8 +20,8 @@ from contractspec.ide.index import (
     Key,
     Occurrence,
 )
-from contractspec.ide.render import expr_text
 from contractspec.ir import nodes as ir
+from contractspec.ir.text import expr_text
 from contractspec.source import Span
 
 

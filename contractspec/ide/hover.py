@@ -17,6 +17,7 @@ from contractspec.ide.index import Definition, Occurrence
 from contractspec.ide.text import word_at
 from contractspec.ide.world import World
 from contractspec.ir import nodes as ir
+from contractspec.ir.text import attribute_text, expr_text
 from contractspec.source import Span
 
 
@@ -93,13 +94,13 @@ def _signature(d: Definition) -> str:
         return f"module {decl.name}{version}{uses}"
     if kind == "entity":
         lines = [render.field_text(f) for f in decl.fields]
-        lines += [render.attribute_text(c, "@@") for c in decl.constraints]
+        lines += [attribute_text(c, "@@") for c in decl.constraints]
         return render.block(f"entity {decl.name}", lines)
     if kind == "type":
         return render.fields_block(f"type {decl.name}", decl.fields)
     if kind == "enum":
         return render.block(f"enum {decl.name}", (
-            " ".join([v.name, *(render.attribute_text(a) for a in v.attributes)])
+            " ".join([v.name, *(attribute_text(a) for a in v.attributes)])
             for v in decl.values))
     if kind == "field":
         owner = f"{d.container.kind} {d.container.label}" if d.container else ""
@@ -176,7 +177,7 @@ def _other_signature(d: Definition) -> str:
         if decl.tools:
             lines.append("tools " + ", ".join(t.name for t in decl.tools))
         if decl.policy is not None:
-            lines.append(f"policy {render.expr_text(decl.policy)}")
+            lines.append(f"policy {expr_text(decl.policy)}")
         return render.block(f"agent {decl.name}", lines)
     title = getattr(decl, "title", None)
     return f"{kind} {decl.name}{render.quoted(title)}"

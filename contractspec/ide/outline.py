@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from contractspec.grammar.scan import scan_lines
 from contractspec.ide.index import Definition
-from contractspec.ide.render import type_text
 from contractspec.ide.world import World
 from contractspec.ir import nodes as ir
+from contractspec.ir.text import type_text
 from contractspec.source import Span
 
 MAX_WORKSPACE_SYMBOLS = 500

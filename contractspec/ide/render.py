@@ -5,47 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contractspec.ir import nodes as ir
+from contractspec.ir.text import attribute_text, expr_text, type_text
 
-_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
-               "in": 4, "+": 5, "-": 5, "*": 6, "/": 6}
 MAX_MEMBERS = 40
-
-
-def type_text(ref: ir.TypeRef) -> str:
-    text = ("ref " if ref.is_ref else "") + ref.name
-    if ref.generics:
-        text += "<" + ", ".join(type_text(g) for g in ref.generics) + ">"
-    if ref.args:
-        text += "(" + ", ".join(_arg(a) for a in ref.args) + ")"
-    return text + ("[]" if ref.is_list else "") + ("?" if ref.optional else "")
-
-
-def _arg(arg: ir.TypeArg) -> str:
-    if arg.is_range:
-        return f"{arg.min or ''}..{arg.max or ''}"
-    return arg.value or ""
-
-
-def expr_text(expr: ir.Expr, parent: int = 0) -> str:
-    if isinstance(expr, ir.LiteralExpr):
-        return expr.text
-    if isinstance(expr, ir.PathExpr):
-        return ".".join(expr.parts)
-    if isinstance(expr, ir.CallExpr):
-        return f"{expr.name}({', '.join(expr_text(a) for a in expr.args)})"
-    if isinstance(expr, ir.ListExpr):
-        return "[" + ", ".join(expr_text(i) for i in expr.items) + "]"
-    if isinstance(expr, ir.UnaryExpr):
-        space = " " if expr.op == "not" else ""
-        return f"{expr.op}{space}{expr_text(expr.operand, 3)}"
-    level = _PRECEDENCE[expr.op]
-    text = f"{expr_text(expr.left, level)} {expr.op} {expr_text(expr.right, level + 1)}"
-    return f"({text})" if level < parent else text
-
-
-def attribute_text(attr: ir.Attribute, prefix: str = "@") -> str:
-    args = f"({', '.join(expr_text(a) for a in attr.args)})" if attr.args else ""
-    return f"{prefix}{attr.name}{args}"
 
 
 def field_text(f: ir.FieldDecl) -> str:
