@@ -25,6 +25,7 @@ from contractspec.generators.api import ApiGenerator
 from contractspec.generators.api.model import error_status
 from contractspec.generators.base import GeneratorOptions, builtin_registry, has_header
 from contractspec.generators.db import DbGenerator
+from contractspec.generators.events import EventsGenerator
 from contractspec.generators.project import ProjectGenerator
 from contractspec.ir import nodes as ir
 from tests.conftest import DATA, analyse
@@ -35,20 +36,19 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "api"
 APP = "tracker"
 RUFF_RULES = "E,F,W,I,B,UP,SIM,RUF"
 HANDLER = '''
-from sqlalchemy.orm import Session
-
 from tracker.api import errors, schemas
+from tracker.api.context import Context
 from tracker.db import models
 
 
-def archive_project_v1(session: Session, data: schemas.ArchiveProjectV1Input) -> schemas.Project:
-    row = session.get(models.Project, data.id)
+def archive_project_v1(ctx: Context, data: schemas.ArchiveProjectV1Input) -> schemas.Project:
+    row = ctx.session.get(models.Project, data.id)
     if row is None:
         raise errors.ProjectNotFound()
     if row.archived:
         raise errors.AlreadyArchived(details={"id": str(row.id)})
     row.archived = True
-    session.commit()
+    ctx.commit()
     return schemas.Project.from_row(row)
 '''
 
@@ -71,7 +71,8 @@ def project(program: ir.Program, files: dict[str, bytes],
     """The whole generated app on disk (api, db and project targets), with a handler."""
     root = tmp_path_factory.mktemp("api_app")
     options = GeneratorOptions(app=APP)
-    every = {**files, **DbGenerator().generate(program, options)}
+    every = {**files, **DbGenerator().generate(program, options),
+             **EventsGenerator().generate(program, options)}
     every.update(ProjectGenerator().generate(
         program, ProjectGenerator.options_model.model_validate({"app": APP})))
     for path, content in every.items():
@@ -91,7 +92,9 @@ def test_golden(files: dict[str, bytes]) -> None:
 
 def test_layout_and_headers(files: dict[str, bytes]) -> None:
     assert sorted(files) == ["openapi.json", *(f"{APP}/{p}" for p in (
-        "api/__init__.py", "api/errors.py", "api/routes.py", "api/schemas.py", "main.py"))]
+        "api/__init__.py", "api/context.py", "api/deps.py", "api/errors.py", "api/routes.py",
+        "api/schemas.py", "audit.py", "auth.py", "dev.py", "events/outbox.py", "main.py",
+        "policies.py"))]
     for path, content in files.items():
         assert b"contractspec" not in content, path
         if path.endswith(".py"):
@@ -183,7 +186,11 @@ def client(project: Path) -> Iterator[tuple[TestClient, Any]]:
         base = importlib.import_module(f"{APP}.db.base")
         session = importlib.import_module(f"{APP}.db.session")
         base.Base.metadata.create_all(session.engine)
+        dev = importlib.import_module(f"{APP}.dev")
+        with session.SessionLocal() as db:
+            token = dev.create_token(db, "Acme", "ada@example.com", "owner", "Ada")
         with TestClient(main.app) as test_client:
+            test_client.headers["Authorization"] = f"Bearer {token}"
             yield test_client, main.app
         session.engine.dispose()
         for name in [m for m in sys.modules if m == APP or m.startswith(f"{APP}.")]:
@@ -300,4 +307,5 @@ def test_errors_from_the_catalog_and_conflicts(client: tuple[TestClient, Any]) -
                                                      "budget": "1"})
     assert (duplicate.status_code, duplicate.json()["error"]["code"]) == (409, "conflict")
     issue = api.post("/v1/create-issue", json={"project": str(uuid.uuid4()), "title": "x"})
-    assert issue.status_code == 409  # the foreign key refuses an unknown project
+    # a reference to a record the actor cannot read: the operation's own 404 error
+    assert (issue.status_code, issue.json()["error"]["code"]) == (404, "ProjectNotFound")

@@ -13,15 +13,27 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from contractspec.generators.api.model import build_api
+from contractspec.check.symbols import SymbolTable
+from contractspec.generators.api import static
+from contractspec.generators.api.access import AccessModel
+from contractspec.generators.api.emission import emission, find_event
+from contractspec.generators.api.model import Api, build_api
 from contractspec.generators.api.openapi import openapi_document
-from contractspec.generators.api.pysource import (
-    errors_module,
-    main_module,
-    routes_module,
-    schemas_module,
+from contractspec.generators.api.policysource import policies_module
+from contractspec.generators.api.pysource import errors_module, main_module, schemas_module
+from contractspec.generators.api.routesource import RoutesWriter
+from contractspec.generators.api.workflows import Flow, build_flows
+from contractspec.generators.base import (
+    Files,
+    GeneratorError,
+    GeneratorOptions,
+    header,
+    user_files,
 )
-from contractspec.generators.base import Files, GeneratorOptions, header, user_files
+from contractspec.generators.db.naming import py_str
+from contractspec.generators.db.schema import Schema, build_schema
+from contractspec.generators.events.shapes import build_catalog
+from contractspec.generators.runtime import OUTBOX_ENTITY, TOKEN_ENTITY, has_identity, with_runtime
 from contractspec.ir import nodes as ir
 
 API_VERSION = "0.1.0"  # the application's version in the OpenAPI document
@@ -29,21 +41,104 @@ API_VERSION = "0.1.0"  # the application's version in the OpenAPI document
 
 class ApiGenerator:
     name: ClassVar[str] = "api"
-    description: ClassVar[str] = "FastAPI application, pydantic models and openapi.json"
+    description: ClassVar[str] = ("FastAPI application with bearer-token auth, policies, "
+                                  "tenancy, outbox, audit and workflows; openapi.json")
     options_model: ClassVar[type[GeneratorOptions]] = GeneratorOptions
 
     def generate(self, program: ir.Program, options: GeneratorOptions) -> Files:
         app = options.app
         top = header("api", user_files(program))
-        api = build_api(program)
-        document = openapi_document(api, app, API_VERSION)
+        program = with_runtime(program)
+        symbols = SymbolTable(program)
+        access: AccessModel | None = None
+        flows: list[Flow] = []
+        schema = build_schema(program)
+        if has_identity(program):
+            access = AccessModel(program, schema, symbols)
+            flows = build_flows(program, access, symbols)
+        api = build_api(program, flows, auth=access is not None)
         texts = {
             f"{app}/api/__init__.py": top + '"""The HTTP API of the application."""\n',
             f"{app}/api/schemas.py": schemas_module(api, app, top),
             f"{app}/api/errors.py": errors_module(api, top),
-            f"{app}/api/routes.py": routes_module(api, app, top),
             f"{app}/main.py": main_module(app, app, API_VERSION, top),
-            "openapi.json": json.dumps(document, indent=2, sort_keys=True,
-                                       ensure_ascii=False) + "\n",
         }
+        if access is not None:
+            _emissions(api, program, access, symbols)
+            texts.update(_secured(api, access, flows, schema, app, top, program))
+        else:
+            texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
+        texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
+        document = openapi_document(api, app, API_VERSION)
+        texts["openapi.json"] = json.dumps(document, indent=2, sort_keys=True,
+                                           ensure_ascii=False) + "\n"
         return {path: text.encode() for path, text in sorted(texts.items())}
+
+
+def _fill(template: str, app: str, **names: str) -> str:
+    text = template.replace("{app}", app)
+    for key, value in names.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _emissions(api: Api, program: ir.Program, access: AccessModel,
+               symbols: SymbolTable) -> None:
+    """The events CRUD routes and transitions emit themselves; a CRUD operation whose event
+    payload cannot be built from the record is left to a handler."""
+    catalog = build_catalog(program)
+    for op in api.operations:
+        if op.crud in (None, "get", "list") or op.entity is None:
+            continue
+        entity = access.of(op.entity)
+        refs = [op.transition[1].decl.emits] if op.transition is not None and \
+            op.transition[1].decl.emits is not None else list(op.decl.emits)
+        for ref in refs:
+            sym = symbols.event(op.module, ref).symbol
+            event = find_event(catalog, sym.module, sym.decl) if sym is not None else None
+            found = emission(event, entity, access, symbols) \
+                if event is not None and entity is not None else None
+            if found is None and op.transition is not None:
+                raise GeneratorError(
+                    f"transition `{op.decl.name}` emits `{ref.name}`, whose payload cannot be "
+                    "built from the record: name its fields like the entity's fields")
+            if found is None:
+                op.crud, op.emissions = None, []
+                break
+            op.emissions.append(found)
+
+
+def _secured(api: Api, access: AccessModel, flows: list[Flow], schema: Schema, app: str, top: str,
+             program: ir.Program) -> dict[str, str]:
+    classes = {(t.module, t.entity.name): t.class_name for t in schema.tables}
+    enums = {(e.module, e.decl.name): e.class_name for e in schema.enums}
+    names = {
+        "User": classes[("identity", "User")], "Org": classes[("identity", "Org")],
+        "Membership": classes[("identity", "OrgMembership")],
+        "Role": enums[("identity", "OrgRole")],
+        "Token": classes[("runtime", TOKEN_ENTITY)],
+        "Outbox": classes[("runtime", OUTBOX_ENTITY)],
+    }
+    audit_class = classes.get(("audit", "AuditEntry"))
+    if audit_class is not None:
+        catalog = build_catalog(program)
+        audited = [
+            f"    ({py_str(e.type)}, {py_str(e.version)}): frozenset({{"
+            + ", ".join(py_str(f.name) for f in e.decl.payload if f.attribute("pii"))
+            + "}),"
+            for e in catalog.events if e.decl.audit]
+        audit = _fill(static.AUDIT_ON, app, Audit=audit_class,
+                      ActorKind=enums[("audit", "ActorKind")],
+                      audited="{\n" + "\n".join(audited) + "\n}" if audited else "{}")
+        audit = audit.replace("frozenset({})", "frozenset()")
+    else:
+        audit = _fill(static.AUDIT_OFF, app)
+    return {
+        f"{app}/auth.py": top + _fill(static.AUTH, app, **names),
+        f"{app}/api/deps.py": top + _fill(static.DEPS, app),
+        f"{app}/api/context.py": top + _fill(static.CONTEXT, app),
+        f"{app}/events/outbox.py": top + _fill(static.OUTBOX, app, **names),
+        f"{app}/audit.py": top + audit,
+        f"{app}/dev.py": top + _fill(static.DEV, app, **names),
+        f"{app}/policies.py": policies_module(api, access, flows, top, app),
+    }

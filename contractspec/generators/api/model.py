@@ -18,12 +18,15 @@ from __future__ import annotations
 import keyword
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from contractspec.check.rules.types import bounds
 from contractspec.check.symbols import SCALARS, Symbol, SymbolTable
+from contractspec.generators.api.emission import Emission
+from contractspec.generators.api.workflows import Flow, FlowTransition
 from contractspec.generators.base import python_package_name
 from contractspec.generators.db.naming import (
     attribute_name,
@@ -136,23 +139,33 @@ class Operation:
     input: Model
     output: Output
     errors: list[ErrorEntry]
-    crud: str | None = None  # create | update | delete | get | list
-    entity: Symbol | None = None  # the entity of a CRUD operation
+    crud: str | None = None  # create | update | delete | get | list | transition
+    entity: Symbol | None = None  # the entity of a CRUD operation or a transition
     handler_module: str = ""
+    emissions: list[Emission] = field(default_factory=list)  # events CRUD code emits
+    transition: tuple[Flow, FlowTransition] | None = None
 
     @property
     def body(self) -> bool:
         return self.method == "POST"
 
-    def error_statuses(self) -> dict[int, str]:
+    def error_statuses(self, auth: bool) -> dict[int, str]:
         """The error responses of the route: status -> description."""
         statuses = {e.status: e.message for e in reversed(self.errors)}
         statuses.setdefault(422, "Invalid input.")
-        if self.crud in ("get", "update", "delete"):
+        if auth:
+            statuses.setdefault(401, "No valid bearer token.")
+            statuses.setdefault(403, "Not allowed.")
+        if self.crud in ("get", "update", "delete", "transition") or (
+                auth and self.crud == "create" and self.refs):
             statuses.setdefault(404, "Not found.")
-        if self.crud in ("create", "update", "delete"):
-            statuses.setdefault(409, "Conflicts with existing data.")
+        if self.crud in ("create", "update", "delete", "transition"):
+            statuses.setdefault(409, "Conflicts with existing data or the record's state.")
         return dict(sorted(statuses.items()))
+
+    @property
+    def refs(self) -> list[ApiField]:
+        return [f for f in self.input.fields if f.value.kind == "ref"]
 
     @property
     def status(self) -> int:
@@ -168,6 +181,7 @@ class Api:
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class name -> values
     pages: list[str] = field(default_factory=list)  # entity read models with a page model
     errors: dict[str, ErrorEntry] = field(default_factory=dict)  # class name -> entry
+    auth: bool = False  # the workspace has users: bearer tokens, policies, tenancy
 
 
 def kebab(name: str) -> str:
@@ -187,8 +201,8 @@ def error_status(error: ir.ErrorDecl) -> int:
     return 400
 
 
-def build_api(program: ir.Program) -> Api:
-    return _Builder(program).build()
+def build_api(program: ir.Program, flows: Sequence[Flow] = (), auth: bool = False) -> Api:
+    return _Builder(program).build(flows, auth)
 
 
 class _Builder:
@@ -203,12 +217,16 @@ class _Builder:
                            for m in program.modules for t in m.types}
         self.api = Api()
 
-    def build(self) -> Api:
+    def build(self, flows: Sequence[Flow], auth: bool) -> Api:
+        self.api.auth = auth
         ops = [(m, op) for m in self.program.modules if not m.std for op in m.operations]
         clashes = Counter((op.name, version_label(op.version)) for _, op in ops)
         for module, op in ops:
             self.api.operations.append(self.operation(
                 module, op, clashes[(op.name, version_label(op.version))] > 1))
+        for flow in flows:
+            for transition in flow.transitions:
+                self.api.operations.append(self.transition(flow, transition))
         self.api.operations.sort(key=lambda o: (o.path, o.method))
         self.api.models = dict(sorted(self.api.models.items()))
         self.api.enums = dict(sorted(self.api.enums.items()))
@@ -238,6 +256,32 @@ class _Builder:
                         inputs),
             output=output, errors=errors, crud=crud, entity=entity,
             handler_module=python_package_name(module.name))
+
+    def transition(self, flow: Flow, t: FlowTransition) -> Operation:
+        """A workflow transition as a command: input the record's key, output the record."""
+        entity = flow.entity.symbol
+        key = _key_field(entity.decl)
+        key_type = key.type if key is not None else ir.TypeRef(name="uuid", span=entity.span)
+        key_decl = ir.FieldDecl(name=key.name if key else "id", type=key_type,
+                                span=entity.span, name_span=entity.span)
+        decl = ir.OperationDecl(
+            kind="command", name=f"{flow.name}.{t.name}", span=t.decl.span,
+            name_span=t.decl.name_span, input=(key_decl,), doc=(
+                f"Transition `{t.name}` of workflow `{flow.name}`: "
+                f"{', '.join(t.sources)} -> {t.target}."),
+            output=ir.TypeRef(name=entity.name, span=entity.span))
+        name = f"{pascal(flow.name)}{pascal(t.name)}"
+        self.api.errors.setdefault("TransitionNotAllowed", ErrorEntry(
+            "TransitionNotAllowed", "transition_not_allowed", 409,
+            "The record's state does not allow this transition."))
+        return Operation(
+            module=flow.module, decl=decl, version="v1", function=t.function,
+            method="POST", path=t.path,
+            input=Model(f"{name}Input", f"The input of transition `{flow.name}.{t.name}`.",
+                        [self.field(entity.module, key_decl)]),
+            output=self.output(entity.module, decl.output),
+            errors=[self.api.errors["TransitionNotAllowed"]], crud="transition",
+            entity=entity, transition=(flow, t))
 
     def paging(self, inputs: list[ApiField], search: bool) -> list[ApiField]:
         names = {f.name for f in inputs}

@@ -24,6 +24,9 @@ _ERROR_BODY = {
 }
 
 
+_BEARER = "A token from `python -m {app}.dev create-token`."
+
+
 def openapi_document(api: Api, title: str, version: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {"ErrorBody": _ERROR_BODY, "ErrorInfo": _ERROR_INFO,
                                "JsonValue": {}}
@@ -44,9 +47,13 @@ def openapi_document(api: Api, title: str, version: str) -> dict[str, Any]:
     for op in api.operations:
         if op.body:
             schemas[op.input.name] = _object(op.input, read=False)
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, api.auth)
+    components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
+    if api.auth:
+        components["securitySchemes"] = {"HTTPBearer": {
+            "type": "http", "scheme": "bearer", "description": _BEARER.replace("{app}", title)}}
     return {"openapi": "3.1.0", "info": {"title": title, "version": version},
-            "paths": paths, "components": {"schemas": dict(sorted(schemas.items()))}}
+            "paths": paths, "components": components}
 
 
 def _property(f: ApiField, read: bool) -> dict[str, Any]:
@@ -87,7 +94,7 @@ def _object(model: Model, read: bool) -> dict[str, Any]:
     return schema
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _operation(op: Operation, auth: bool) -> dict[str, Any]:
     doc: dict[str, Any] = {"tags": [op.module], "summary": f"{op.decl.name} {op.version}",
                            "operationId": op.function}
     if op.decl.doc:
@@ -105,8 +112,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     else:
         responses[str(op.status)] = {"description": "Successful Response", "content": {
             "application/json": {"schema": op.output.schema}}}
-    for status, text in op.error_statuses().items():
+    for status, text in op.error_statuses(auth).items():
         responses[str(status)] = {"description": text, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     doc["responses"] = responses
+    if auth:
+        doc["security"] = [{"HTTPBearer": []}]
     return doc

@@ -14,6 +14,7 @@ from contractspec.generators.db import static
 from contractspec.generators.db.migration import MIGRATION_PATH, MigrationWriter
 from contractspec.generators.db.models import ModelsWriter
 from contractspec.generators.db.schema import build_schema
+from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 
 
@@ -26,7 +27,7 @@ class DbGenerator:
     def generate(self, program: ir.Program, options: GeneratorOptions) -> Files:
         app = options.app
         top = header("db", user_files(program))
-        schema = build_schema(program)
+        schema = build_schema(with_runtime(program))
         models = ModelsWriter(schema, app, top)
         texts = {
             "enums.py": models.enums_module(),

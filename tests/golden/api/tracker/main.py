@@ -28,7 +28,10 @@ def error_response(status: int, code: str, message: str,
 
 @app.exception_handler(ApiError)
 async def api_error(request: Request, error: ApiError) -> JSONResponse:
-    return error_response(error.status, error.code, error.message, error.details)
+    response = error_response(error.status, error.code, error.message, error.details)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @app.exception_handler(RequestValidationError)

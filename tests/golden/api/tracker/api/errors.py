@@ -22,6 +22,18 @@ class ApiError(Exception):
         self.details = details
 
 
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+    message = "Sign in: send a valid bearer token."
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+    message = "You are not allowed to do this."
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"

@@ -168,6 +168,82 @@ class Product(Base):
     category: Mapped[Category | None] = relationship()
 
 
+class ApiToken(Base):
+    """A bearer token of one member of one organisation; only its SHA-256 is stored."""
+
+    __tablename__ = "runtime_api_token"
+    __table_args__ = (
+        sa.CheckConstraint("length(token_hash) <= 64", name="token_hash_length"),
+        sa.CheckConstraint("length(name) >= 1 AND length(name) <= 80", name="name_length"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_org.id", ondelete="RESTRICT"),
+        index=True,
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_user.id", ondelete="RESTRICT"),
+    )
+    token_hash: Mapped[str] = mapped_column(
+        sa.String(64),
+        unique=True,
+        info={"secret": True},
+        comment="The SHA-256 of the token, hex-encoded.",
+    )
+    name: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+    )
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    org: Mapped[Org] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change that emitted it."""
+
+    __tablename__ = "runtime_outbox_event"
+    __table_args__ = (
+        sa.CheckConstraint("length(event) >= 1 AND length(event) <= 120", name="event_length"),
+        sa.CheckConstraint("length(version) >= 1 AND length(version) <= 20", name="version_length"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_org.id", ondelete="SET NULL"),
+        index=True,
+    )
+    event: Mapped[str] = mapped_column(
+        sa.String(120),
+        comment="The event's name and version, e.g. `deal.created` and `v1`.",
+    )
+    version: Mapped[str] = mapped_column(sa.String(20))
+    body: Mapped[dict[str, Any]] = mapped_column(
+        sa.JSON(),
+        comment="The whole event (envelope and payload) as JSON.",
+    )
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        index=True,
+        server_default=sa.func.now(),
+    )
+    dispatched_at: Mapped[datetime.datetime | None] = mapped_column(
+        sa.DateTime(timezone=True),
+        index=True,
+    )
+    attempts: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default=sa.text("0"))
+    last_error: Mapped[str | None] = mapped_column(sa.Text())
+
+    org: Mapped[Org | None] = relationship()
+
+
 class Order(Base):
     """An order placed by a user."""
 

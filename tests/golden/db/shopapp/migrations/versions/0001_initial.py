@@ -195,6 +195,115 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "runtime_api_token",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "token_hash",
+            sa.String(64),
+            nullable=False,
+            comment="The SHA-256 of the token, hex-encoded.",
+        ),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_runtime_api_token")),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["identity_org.id"],
+            name=op.f("fk_runtime_api_token_org_id_identity_org"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["identity_user.id"],
+            name=op.f("fk_runtime_api_token_user_id_identity_user"),
+            ondelete="RESTRICT",
+        ),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_runtime_api_token_token_hash")),
+        sa.CheckConstraint(
+            "length(token_hash) <= 64",
+            name=op.f("ck_runtime_api_token_token_hash_length"),
+        ),
+        sa.CheckConstraint(
+            "length(name) >= 1 AND length(name) <= 80",
+            name=op.f("ck_runtime_api_token_name_length"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_runtime_api_token_org_id"),
+        "runtime_api_token",
+        ["org_id"],
+        unique=False,
+    )
+    op.create_table(
+        "runtime_outbox_event",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "event",
+            sa.String(120),
+            nullable=False,
+            comment="The event's name and version, e.g. `deal.created` and `v1`.",
+        ),
+        sa.Column("version", sa.String(20), nullable=False),
+        sa.Column(
+            "body",
+            sa.JSON(),
+            nullable=False,
+            comment="The whole event (envelope and payload) as JSON.",
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_runtime_outbox_event")),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["identity_org.id"],
+            name=op.f("fk_runtime_outbox_event_org_id_identity_org"),
+            ondelete="SET NULL",
+        ),
+        sa.CheckConstraint(
+            "length(event) >= 1 AND length(event) <= 120",
+            name=op.f("ck_runtime_outbox_event_event_length"),
+        ),
+        sa.CheckConstraint(
+            "length(version) >= 1 AND length(version) <= 20",
+            name=op.f("ck_runtime_outbox_event_version_length"),
+        ),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_runtime_outbox_event_attempts_range")),
+    )
+    op.create_index(
+        op.f("ix_runtime_outbox_event_org_id"),
+        "runtime_outbox_event",
+        ["org_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_runtime_outbox_event_created_at"),
+        "runtime_outbox_event",
+        ["created_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_runtime_outbox_event_dispatched_at"),
+        "runtime_outbox_event",
+        ["dispatched_at"],
+        unique=False,
+    )
+    op.create_table(
         "shop_order",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -300,6 +409,12 @@ def downgrade() -> None:
     op.drop_table("shop_order_line")
     op.drop_index(op.f("ix_shop_order_org_id"), table_name="shop_order")
     op.drop_table("shop_order")
+    op.drop_index(op.f("ix_runtime_outbox_event_org_id"), table_name="runtime_outbox_event")
+    op.drop_index(op.f("ix_runtime_outbox_event_created_at"), table_name="runtime_outbox_event")
+    op.drop_index(op.f("ix_runtime_outbox_event_dispatched_at"), table_name="runtime_outbox_event")
+    op.drop_table("runtime_outbox_event")
+    op.drop_index(op.f("ix_runtime_api_token_org_id"), table_name="runtime_api_token")
+    op.drop_table("runtime_api_token")
     op.drop_index(op.f("ix_shop_product_org_id"), table_name="shop_product")
     op.drop_index(op.f("ix_shop_product_title"), table_name="shop_product")
     op.drop_index(op.f("ix_shop_product_org_id_category_id"), table_name="shop_product")

@@ -1,0 +1,66 @@
+"""Events emitted by generated code: the payload of an event built from a record.
+
+A payload field is filled, in this order, from the record's field of the same name (a `ref`
+by its key), from the record itself when the field references the record's entity, from the
+actor when it references `identity.User`; an optional field left over is omitted. When a
+required field cannot be filled this way, the operation needs a handler (it emits itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contractspec.check.symbols import SymbolTable
+from contractspec.generators.api.access import USER, AccessModel, EntityAccess
+from contractspec.generators.db.naming import py_str
+from contractspec.generators.events.shapes import Catalog, EventVersion
+from contractspec.ir import nodes as ir
+
+
+@dataclass(frozen=True)
+class Emission:
+    event: EventVersion
+    payload: tuple[tuple[str, str], ...]  # (JSON name, Python source over row/actor)
+
+    def call(self, indent: str, row: str = "row") -> list[str]:
+        """`outbox.emit(session, actor, events.X, events.XPayload.model_validate({...}))`."""
+        cls = f"events.{self.event.class_name}"
+        items = [f"{py_str(name)}: {source.replace('row.', f'{row}.')}"
+                 for name, source in self.payload]
+        inner = indent + "    "
+        return [f"{indent}outbox.emit(session, actor, {cls}, "
+                f"{cls}Payload.model_validate({{",
+                *(f"{inner}{item}," for item in items), f"{indent}}}))"]
+
+
+def find_event(catalog: Catalog, module: str, decl: ir.EventDecl) -> EventVersion | None:
+    return next((e for e in catalog.events if e.module == module and e.decl is decl), None)
+
+
+def emission(event: EventVersion, entity: EntityAccess, access: AccessModel,
+             symbols: SymbolTable) -> Emission | None:
+    """How to emit `event` from a record of `entity`, or None when it cannot be built."""
+    payload: list[tuple[str, str]] = []
+    for f in event.decl.payload:
+        source = _source(f, event.module, entity, access, symbols)
+        if source is not None:
+            payload.append((f.name, source))
+        elif not f.type.optional:
+            return None
+    return Emission(event, tuple(payload))
+
+
+def _source(f: ir.FieldDecl, module: str, entity: EntityAccess, access: AccessModel,
+            symbols: SymbolTable) -> str | None:
+    own = entity.table.entity.field(f.name)
+    if own is not None and own.type.is_list == f.type.is_list:
+        column = access.column(entity.table, own)
+        if column is not None:
+            return f"row.{column.attr}"
+    if f.type.is_ref and not f.type.is_list:
+        target = symbols.lookup(module, f.type.name, "type", frozenset({"entity"})).symbol
+        if target is not None and target.qualified == entity.key:
+            return f"row.{entity.table.key.attr}"
+        if target is not None and target.qualified == USER:
+            return "actor.user_id"
+    return None

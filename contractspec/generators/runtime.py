@@ -1,0 +1,78 @@
+"""The generated application's own tables, written as a spec module.
+
+An application with users (a workspace that uses the standard `identity` module) needs two
+tables no spec declares: bearer tokens (stored hashed) and the transactional outbox of
+events. They are declared below in the spec language and added to the program as the
+module `runtime` (tables `runtime_api_token`, `runtime_outbox_event`), so the `db` target
+maps them like any entity and the initial migration creates them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from contractspec.grammar.lower import lower_file
+from contractspec.grammar.parser import parse_source
+from contractspec.ir import nodes as ir
+from contractspec.source import SourceFile
+
+MODULE = "runtime"
+IDENTITY = "identity"
+TOKEN_ENTITY = "ApiToken"
+OUTBOX_ENTITY = "OutboxEvent"
+
+_SPEC = '''\
+/// Tables of the generated application itself.
+module runtime
+
+use identity
+
+/// A bearer token of one member of one organisation; only its SHA-256 is stored.
+entity ApiToken {
+  id: uuid @id
+  org: ref identity.Org @tenant
+  user: ref identity.User
+  /// The SHA-256 of the token, hex-encoded.
+  tokenHash: string(64) @unique @secret
+  name: string(1..80)
+  createdAt: datetime @default(now) @immutable
+  revokedAt: datetime?
+}
+
+/// An event written in the same transaction as the change that emitted it.
+entity OutboxEvent {
+  id: uuid @id
+  org: ref identity.Org? @index
+  /// The event's name and version, e.g. `deal.created` and `v1`.
+  event: string(1..120)
+  version: string(1..20)
+  /// The whole event (envelope and payload) as JSON.
+  body: json
+  createdAt: datetime @default(now) @immutable @index
+  dispatchedAt: datetime? @index
+  attempts: int(0..) = 0
+  lastError: text?
+}
+'''
+
+
+@cache
+def runtime_module() -> ir.Module:
+    """The `runtime` module's IR (parsed once per process)."""
+    source = SourceFile("<runtime>", _SPEC)
+    lowered = lower_file(source, parse_source(source).chunks)
+    assert lowered.header is not None and not lowered.diagnostics
+    return ir.Module(name=MODULE, doc=lowered.header.doc, files=(source.path,), std=True,
+                     headers=(lowered.header,),
+                     **{key: tuple(decls) for key, decls in lowered.declarations.items()})
+
+
+def has_identity(program: ir.Program) -> bool:
+    return program.module(IDENTITY) is not None
+
+
+def with_runtime(program: ir.Program) -> ir.Program:
+    """The program plus the `runtime` module, when it uses `identity` (else unchanged)."""
+    if not has_identity(program) or program.module(MODULE) is not None:
+        return program
+    return program.model_copy(update={"modules": (*program.modules, runtime_module())})
