@@ -32,7 +32,7 @@ from contractspec.generators.base import (
 )
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.db.schema import Schema, build_schema
-from contractspec.generators.events.shapes import build_catalog
+from contractspec.generators.events.shapes import EventVersion, build_catalog
 from contractspec.generators.runtime import OUTBOX_ENTITY, TOKEN_ENTITY, has_identity, with_runtime
 from contractspec.ir import nodes as ir
 
@@ -119,14 +119,11 @@ def _secured(api: Api, access: AccessModel, flows: list[Flow], schema: Schema, a
         "Token": classes[("runtime", TOKEN_ENTITY)],
         "Outbox": classes[("runtime", OUTBOX_ENTITY)],
     }
+    symbols = access.symbols
     audit_class = classes.get(("audit", "AuditEntry"))
     if audit_class is not None:
         catalog = build_catalog(program)
-        audited = [
-            f"    ({py_str(e.type)}, {py_str(e.version)}): frozenset({{"
-            + ", ".join(py_str(f.name) for f in e.decl.payload if f.attribute("pii"))
-            + "}),"
-            for e in catalog.events if e.decl.audit]
+        audited = [_audited(e, symbols) for e in catalog.events if e.decl.audit]
         audit = _fill(static.AUDIT_ON, app, Audit=audit_class,
                       ActorKind=enums[("audit", "ActorKind")],
                       audited="{\n" + "\n".join(audited) + "\n}" if audited else "{}")
@@ -142,3 +139,14 @@ def _secured(api: Api, access: AccessModel, flows: list[Flow], schema: Schema, a
         f"{app}/dev.py": top + _fill(static.DEV, app, **names),
         f"{app}/policies.py": policies_module(api, access, flows, top, app),
     }
+
+
+def _audited(event: EventVersion, symbols: SymbolTable) -> str:
+    """An entry of `AUDITED` (audit.py): pii fields, the payload's first `ref` field and
+    its entity."""
+    pii = ", ".join(py_str(f.name) for f in event.decl.payload if f.attribute("pii"))
+    target = next(((f.name, sym.name) for f in event.decl.payload if f.type.is_ref
+                   and (sym := symbols.lookup(event.module, f.type.name, "type").symbol)
+                   is not None), ("", ""))
+    return (f"    ({py_str(event.type)}, {py_str(event.version)}): "
+            f"(frozenset({{{pii}}}), {py_str(target[0])}, {py_str(target[1])}),")

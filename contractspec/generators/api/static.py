@@ -279,8 +279,9 @@ from {app}.auth import Actor
 from {app}.db import models
 
 REDACTED = "[redacted]"
-# The `@pii` payload fields of each audited event: `(name, version)` -> field names.
-AUDITED: dict[tuple[str, str], frozenset[str]] = {audited}
+# Each audited event: `(name, version)` -> its `@pii` payload fields, and the payload field
+# naming the record it is about with that record's entity (empty when there is none).
+AUDITED: dict[tuple[str, str], tuple[frozenset[str], str, str]] = {audited}
 
 
 def redact(values: dict[str, Any], pii: frozenset[str]) -> dict[str, Any]:
@@ -299,14 +300,14 @@ def record(session: Session, actor: Actor | None, *, org_id: uuid.UUID, event: s
 
 def record_event(session: Session, actor: Actor | None, body: dict[str, Any]) -> None:
     """Audit an emitted event (its envelope as JSON) when the spec marks it `audit`."""
-    pii = AUDITED.get((body["type"], body["version"]))
-    if pii is None or body.get("orgId") is None:
+    audited = AUDITED.get((body["type"], body["version"]))
+    if audited is None or body.get("orgId") is None:
         return
+    pii, field, entity = audited
     payload = body["payload"]
-    target = next(iter(payload.items()), ("", ""))
     record(session, actor, org_id=uuid.UUID(body["orgId"]),
-           event=f"{body['type']} {body['version']}", target_type=str(target[0]),
-           target_id=str(target[1]), diff=redact(payload, pii))
+           event=f"{body['type']} {body['version']}", target_type=entity or body["type"],
+           target_id=str(payload.get(field) or body["id"]), diff=redact(payload, pii))
 '''
 
 AUDIT_OFF = '''"""The audit trail: this workspace does not use the standard `audit` module, so
