@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -376,3 +380,51 @@ def test_audit_rows_for_audit_events_redact_pii(app: App) -> None:
     assert str(entry.actor_kind) == "user" and entry.actor_id == app.users["a:owner"]
     assert entry.target_type == "Deal" and entry.at is not None
     assert "secret@example.com" not in str([e.diff for e in _rows(app, "AuditEntry")])
+
+
+# ---- it runs, as its README says -------------------------------------------------------------
+
+
+def test_readme_steps_start_the_app_with_uvicorn(project: Path, tmp_path: Path) -> None:
+    """Migrate, create a token and start `uvicorn sales.main:app` exactly as the generated
+    README says (SQLite, no DATABASE_URL), then call it over real HTTP."""
+    readme = (project / "README.md").read_text()
+    for step in (f"alembic -c {APP}/alembic.ini upgrade head", f"uvicorn {APP}.main:app",
+                 f"python -m {APP}.dev create-token --org Acme --email ada@example.com"):
+        assert step in readme
+    run = tmp_path / "run"
+    shutil.copytree(project, run)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PYTHONPATH"] = str(run)
+    steps = [[sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini", "upgrade", "head"],
+             [sys.executable, "-m", f"{APP}.dev", "create-token", "--org", "Acme", "--email",
+              "ada@example.com", "--role", "owner"]]
+    outputs = [subprocess.run(step, cwd=run, env=env, capture_output=True, text=True,
+                              check=False, timeout=120) for step in steps]
+    assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
+    token = outputs[1].stdout.strip()
+    assert token.startswith("cst_") and (run / "app.db").exists()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", f"{APP}.main:app", "--port",
+                               str(port)], cwd=run, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120  # a generous bound on a loaded machine
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                httpx.get(f"{url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "uvicorn did not start"
+                time.sleep(0.1)
+        listed = httpx.get(f"{url}/v1/list-deals",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert listed.status_code == 200 and listed.json()["total"] == 0
+        assert httpx.get(f"{url}/v1/list-deals", timeout=5).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

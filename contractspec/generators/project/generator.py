@@ -20,7 +20,7 @@ DEPENDENCIES = (
     "alembic>=1.13",
     "fastapi>=0.110",
     "jinja2>=3.1",
-    "pydantic>=2.6",
+    "pydantic>=2.11",
     "sqlalchemy>=2.0",
     "uvicorn>=0.29",
 )
@@ -51,7 +51,8 @@ class ProjectGenerator:
         description = options.description or _description(modules)
         files: Files = {
             "pyproject.toml": _pyproject(app, options.version, description, sources),
-            "README.md": _readme(app, description, modules, sources),
+            "README.md": _readme(app, description, modules, sources,
+                                 program.module("identity") is not None),
             f"{app}/__init__.py": _text(
                 header("project", sources) + f'"""{_docstring(description)}"""\n'),
             f"{app}/handlers/__init__.py": UserOwned(_text(_HANDLERS_INIT)),
@@ -125,10 +126,12 @@ testpaths = ["tests"]
 """)
 
 
-def _readme(app: str, description: str, modules: list[ir.Module], sources: list[str]) -> bytes:
+def _readme(app: str, description: str, modules: list[ir.Module], sources: list[str],
+            users: bool) -> bytes:
     module_lines = "".join(
         f"- `{m.name}`{f' {m.version}' if m.version else ''}: "
         f"`{app}/handlers/{python_package_name(m.name)}.py`\n" for m in modules)
+    sign_in = _SIGN_IN.replace("{app}", app) if users else _OPEN
     return _text(f"""\
 {header("project", sources, "<!--", " -->")}
 # {app}
@@ -154,10 +157,15 @@ uvicorn {app}.main:app --reload              # http://127.0.0.1:8000/docs
 SQLite is the default. For PostgreSQL, `pip install -e '.[postgres]'` and set
 `DATABASE_URL=postgresql+psycopg://user:password@localhost/dbname` before both commands.
 
+{sign_in}
 ## Layout
 
+- `{app}/main.py`: the FastAPI app; `{app}/api/`: routes, request and response models,
+  errors, dependencies; `openapi.json`: the OpenAPI 3.1 document
+- `{app}/policies.py`: who may do what (grants, operation policies, record rules, workflow
+  guards); `{app}/auth.py`: bearer tokens; `{app}/audit.py`: the audit trail
 - `{app}/db/`: SQLAlchemy models, session; `{app}/migrations/`: Alembic environment
-- `{app}/events/`: typed event models, JSON Schemas of every event version
+- `{app}/events/`: typed event models, JSON Schemas of every event version, the outbox
 - `{app}/handlers/`: **your code** (see below)
 - `.cspec/manifest.json`: what `cspec gen` wrote, with hashes (do not edit)
 
@@ -165,7 +173,8 @@ SQLite is the default. For PostgreSQL, `pip install -e '.[postgres]'` and set
 
 The modules under `{app}/handlers/` were created once by `cspec gen` and are never overwritten
 or deleted: they are yours. Generated code calls into them for behaviour the spec cannot
-express; plain create/read/update/delete needs no handler. One module per spec module:
+express; plain create/read/update/delete needs no handler. Until an operation's handler
+is defined its route answers 501 and names the function to write. One module per spec module:
 
 {module_lines}
 ## Checks
@@ -175,6 +184,29 @@ ruff check . && mypy {app} && pytest
 ```
 """)
 
+
+_SIGN_IN = """## Sign in
+
+Every route needs a bearer token of a member of an organisation. For development, create an
+organisation, a member with a role and a token in one go (the token is printed once; only its
+hash is stored):
+
+```sh
+python -m {app}.dev create-token --org Acme --email ada@example.com --role owner
+curl -H "Authorization: Bearer cst_..." http://127.0.0.1:8000/docs   # or any route
+```
+
+A member sees and changes only their organisation's records (another organisation's answer
+404); what each role may do follows the spec's grants and policies (`{app}/policies.py`).
+Revoke a token with `python -m {app}.dev revoke-token cst_...`.
+"""
+
+_OPEN = """## Access
+
+This workspace does not use the standard `identity` module, so the API has no users and no
+access rules: every route is open. Add `use identity` to a spec module for bearer tokens,
+policies and organisations.
+"""
 
 _HANDLERS_INIT = '''\
 """Hand-written behaviour of the application, one module per spec module.
@@ -190,6 +222,16 @@ def _handler_module(module: ir.Module) -> str:
 
 `cspec gen` created this file once and never overwrites or deletes it: it is yours.
 Generated routes call the handlers defined here for operations that need custom behaviour;
-plain create/read/update/delete needs none.
+plain create/read/update/delete needs none. A handler is named `<operation>_<version>` in
+snake case and takes the request's context and the input model, for example:
+
+    def archive_project_v1(ctx: Context, data: schemas.ArchiveProjectV1Input) -> schemas.Project:
+        row = ctx.get(models.Project, data.id)      # 404 unless the actor may read it
+        row.archived = True
+        ctx.commit()                                # then the emitted events are dispatched
+        return schemas.Project.from_row(row)
+
+(`from <app>.api.context import Context`; `ctx.emit(events.X, events.XPayload(...))` writes
+an event to the outbox in the same transaction.)
 """
 '''
