@@ -89,7 +89,7 @@ def models(runtime: Path, workspace: str) -> ModuleType:
 
 
 def schema(runtime: Path, workspace: str, stem: str) -> dict[str, Any]:
-    path = runtime / RUNTIME_APPS[workspace] / "events" / "schemas" / f"{stem}.json"
+    path = runtime / "schemas" / "events" / f"{stem}.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 
@@ -106,13 +106,13 @@ def test_golden(workspace: str) -> None:
 def test_expected_files() -> None:
     files = generate("gen_events", "shop")
     assert sorted(files) == [
+        "schemas/events/member.invited.v1.json",
+        "schemas/events/order.placed.v1.json",
+        "schemas/events/order.placed.v2.json",
+        "schemas/events/org.created.v1.json",
+        "schemas/events/product.published.v1.json",  # declared without a version
         "shop/events/__init__.py",
         "shop/events/models.py",
-        "shop/events/schemas/member.invited.v1.json",
-        "shop/events/schemas/order.placed.v1.json",
-        "shop/events/schemas/order.placed.v2.json",
-        "shop/events/schemas/org.created.v1.json",
-        "shop/events/schemas/product.published.v1.json",  # declared without a version
     ]
     for path, content in files.items():
         if path.endswith(".py"):
@@ -163,7 +163,7 @@ def test_schemas_are_valid_2020_12(workspace: str) -> None:
 
 def test_schema_annotations() -> None:
     files = generate("gen_events", "shop")
-    v2 = json.loads(files["shop/events/schemas/order.placed.v2.json"])
+    v2 = json.loads(files["schemas/events/order.placed.v2.json"])
     assert v2["$id"] == "urn:cspec:event:order.placed:v2"
     assert v2["description"] == "An order was placed (with its lines and where it goes)."
     assert (v2["x-cspec-severity"], v2["x-cspec-audit"]) == ("warning", True)
@@ -179,7 +179,7 @@ def test_schema_annotations() -> None:
     assert v2["$defs"]["OrderStatus"]["enum"] == ["placed", "paid", "shipped"]
     assert set(v2["$defs"]) == {"Address", "EventActor", "Line", "OrderStatus"}
     assert "discount" not in v2["properties"]["payload"]["required"]
-    published = json.loads(files["shop/events/schemas/product.published.v1.json"])
+    published = json.loads(files["schemas/events/product.published.v1.json"])
     assert "orgId" not in published["properties"]  # a global entity: no tenant data
     assert published["properties"]["payload"]["properties"]["name"]["title"] == "Name"
     assert (published["x-cspec-severity"], published["x-cspec-audit"]) == ("info", False)

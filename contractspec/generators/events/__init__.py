@@ -1,6 +1,7 @@
 """The `events` target: a JSON Schema per event version and typed pydantic event models.
 
-- `<app>/events/schemas/<type>.<version>.json`: the envelope and payload (draft 2020-12);
+- `schemas/events/<type>.<version>.json` (at the root of the output, beside `openapi.json`):
+  the envelope and payload (draft 2020-12), for consumers in any language;
 - `<app>/events/models.py`: one model per event version and `EVENT_MODELS`;
 - `<app>/events/__init__.py`.
 Enums are imported from `<app>/enums.py`, which the `db` target writes.
@@ -38,5 +39,5 @@ class EventsGenerator:
         for event in catalog.events:
             schema = event_schema(event, catalog, comment)
             text = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-            files[f"{root}/schemas/{event.file_stem}.json"] = text.encode()
+            files[f"schemas/events/{event.file_stem}.json"] = text.encode()
         return dict(sorted(files.items()))
