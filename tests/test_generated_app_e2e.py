@@ -428,3 +428,68 @@ def test_readme_steps_start_the_app_with_uvicorn(project: Path, tmp_path: Path) 
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# ---- a spec change, regenerated, reflected on every surface -----------------------------------
+
+
+def _cspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cspec = shutil.which("cspec", path=str(Path(sys.executable).parent)) or "cspec"
+    return subprocess.run([cspec, *args], cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
+def test_spec_change_then_gen_changes_the_running_app(tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(WORKSPACE, work)
+    assert _cspec("gen", "--out", "out", cwd=work).returncode == 0
+    assert _cspec("gen", "--out", "out", "--check", cwd=work).returncode == 0
+    spec = work / "spec" / "sales.cspec"
+    text = spec.read_text()
+    text = text.replace("  contactEmail: email? @pii\n  @@unique",
+                        "  contactEmail: email? @pii\n  probability: int(0..100) = 50\n  @@unique")
+    text = text.replace("    contactEmail: email?\n  }\n  output Deal",
+                        "    contactEmail: email?\n    probability: int(0..100)?\n  }\n"
+                        "  output Deal")
+    text = text.replace("grant member: view_deals", "grant member: view_deals, manage_deals")
+    text = text.replace("  final won lost", "  transition abandon: open -> lost by member\n"
+                        "  final won lost")
+    spec.write_text(text)
+    drift = _cspec("gen", "--out", "out", "--check", cwd=work)
+    assert drift.returncode == 1
+    dry = _cspec("gen", "--out", "out", "--dry-run", cwd=work)
+    for path in ("sales/db/models.py", "sales/api/schemas.py", "sales/api/routes.py",
+                 "sales/policies.py", "openapi.json"):
+        assert path in dry.stdout, (path, dry.stdout)
+    assert _cspec("gen", "--out", "out", cwd=work).returncode == 0
+    out = work / "out"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'changed.db'}",
+           "PYTHONPATH": str(out)}
+    migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini",
+                               "upgrade", "head"], cwd=out, env=env, capture_output=True,
+                              text=True, check=False)
+    assert migrated.returncode == 0, migrated.stderr
+    script = f"""
+import json
+from fastapi.testclient import TestClient
+from {APP}.main import app
+from {APP}.dev import create_token
+from {APP}.db.session import SessionLocal
+with SessionLocal() as db:
+    owner = create_token(db, "Acme", "o@x.example", "owner", "O")
+    member = create_token(db, "Acme", "m@x.example", "member", "M")
+client = TestClient(app)
+def call(token, path, body):
+    r = client.post(path, json=body, headers={{"Authorization": "Bearer " + token}})
+    return r.status_code, r.json()
+_, stage = call(owner, "/v1/create-stage", {{"name": "New"}})
+status, deal = call(member, "/v1/create-deal",
+                    {{"title": "T", "amount": "3", "stage": stage["id"], "probability": 70}})
+abandoned = call(member, "/v1/deal-flow/abandon", {{"id": deal["id"]}})
+print(json.dumps([status, deal["probability"], abandoned[0], abandoned[1]["status"],
+                  "probability" in app.openapi()["components"]["schemas"]["Deal"]["properties"]]))
+"""
+    ran = subprocess.run([sys.executable, "-c", script], cwd=out, env=env, capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().splitlines()[-1] == '[201, 70, 200, "lost", true]'
