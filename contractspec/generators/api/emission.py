@@ -1,7 +1,7 @@
 """Events emitted by generated code: the payload of an event built from a record.
 
 A payload field is filled, in this order, from the record's field of the same name (a `ref`
-by its key), from the record itself when the field references the record's entity, from the
+by its key; never a `@secret` one), from the record itself when the field references the record's entity, from the
 actor when it references `identity.User`; an optional field left over is omitted. When a
 required field cannot be filled this way, the operation needs a handler (it emits itself).
 """
@@ -53,7 +53,8 @@ def emission(event: EventVersion, entity: EntityAccess, access: AccessModel,
 def _source(f: ir.FieldDecl, module: str, entity: EntityAccess, access: AccessModel,
             symbols: SymbolTable) -> str | None:
     own = entity.table.entity.field(f.name)
-    if own is not None and own.type.is_list == f.type.is_list:
+    if own is not None and own.attribute("secret") is None and \
+            own.type.is_list == f.type.is_list:
         column = access.column(entity.table, own)
         if column is not None:
             return f"row.{column.attr}"
