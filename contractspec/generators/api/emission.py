@@ -1,9 +1,10 @@
 """Events emitted by generated code: the payload of an event built from a record.
 
 A payload field is filled, in this order, from the record's field of the same name (a `ref`
-by its key; never a `@secret` one), from the record itself when the field references the record's entity, from the
-actor when it references `identity.User`; an optional field left over is omitted. When a
-required field cannot be filled this way, the operation needs a handler (it emits itself).
+by its key; never a `@secret` one), from the record itself when the field references the
+record's entity, from the actor when it references `identity.User`; an optional field left
+over is omitted. When a required field cannot be filled this way, the operation needs a
+handler (it emits itself).
 """
 
 from __future__ import annotations
