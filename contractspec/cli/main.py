@@ -4,6 +4,7 @@ codes. Nothing escapes as a traceback: an unexpected exception is an internal er
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -88,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+BATCH_GC_THRESHOLD = (100_000, 50, 100)
+
+
 def _run(argv: list[str]) -> int:
     parser = build_parser()
     try:
@@ -98,6 +102,11 @@ def _run(argv: list[str]) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if argv[:1] != ["lsp"]:
+        # A one-shot run builds a large object graph that lives until exit: collect the
+        # young generation far less often (as mypy does). `cspec gen` on 1000 entities
+        # spends 40% less CPU in the generators (docs/performance.md).
+        gc.set_threshold(*BATCH_GC_THRESHOLD)
     try:
         return handler(args)
     except (UsageError, WorkspaceError, ConfigError) as error:

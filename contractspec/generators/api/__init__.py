@@ -10,13 +10,13 @@ Decisions: `model.py`; the Python sources: `pysource.py`; the document: `openapi
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
 from contractspec.check.symbols import SymbolTable
+from contractspec.generators import jsontext
 from contractspec.generators.api import static
 from contractspec.generators.api.access import AccessModel
-from contractspec.generators.api.emission import emission, find_event
+from contractspec.generators.api.emission import emission, event_index
 from contractspec.generators.api.model import Api, build_api
 from contractspec.generators.api.openapi import openapi_document
 from contractspec.generators.api.policysource import policies_module
@@ -32,7 +32,7 @@ from contractspec.generators.base import (
 )
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.db.schema import Schema, build_schema
-from contractspec.generators.events.shapes import EventVersion, build_catalog
+from contractspec.generators.events.shapes import Catalog, EventVersion, build_catalog
 from contractspec.generators.runtime import OUTBOX_ENTITY, TOKEN_ENTITY, has_identity, with_runtime
 from contractspec.ir import nodes as ir
 
@@ -64,14 +64,14 @@ class ApiGenerator:
             f"{app}/main.py": main_module(app, app, API_VERSION, top),
         }
         if access is not None:
-            _emissions(api, program, access, symbols)
-            texts.update(_secured(api, access, flows, schema, app, top, program))
+            catalog = build_catalog(program)
+            _emissions(api, catalog, access, symbols)
+            texts.update(_secured(api, access, flows, schema, app, top, catalog))
         else:
             texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)
-        texts["openapi.json"] = json.dumps(document, indent=2, sort_keys=True,
-                                           ensure_ascii=False) + "\n"
+        texts["openapi.json"] = jsontext.dumps(document)
         return {path: text.encode() for path, text in sorted(texts.items())}
 
 
@@ -82,11 +82,11 @@ def _fill(template: str, app: str, **names: str) -> str:
     return text
 
 
-def _emissions(api: Api, program: ir.Program, access: AccessModel,
+def _emissions(api: Api, catalog: Catalog, access: AccessModel,
                symbols: SymbolTable) -> None:
     """The events CRUD routes and transitions emit themselves; a CRUD operation whose event
     payload cannot be built from the record is left to a handler."""
-    catalog = build_catalog(program)
+    events = event_index(catalog)
     for op in api.operations:
         if op.crud in (None, "get", "list") or op.entity is None:
             continue
@@ -95,7 +95,7 @@ def _emissions(api: Api, program: ir.Program, access: AccessModel,
             op.transition[1].decl.emits is not None else list(op.decl.emits)
         for ref in refs:
             sym = symbols.event(op.module, ref).symbol
-            event = find_event(catalog, sym.module, sym.decl) if sym is not None else None
+            event = events.get((sym.module, id(sym.decl))) if sym is not None else None
             found = emission(event, entity, access, symbols) \
                 if event is not None and entity is not None else None
             if found is None and op.transition is not None:
@@ -109,7 +109,7 @@ def _emissions(api: Api, program: ir.Program, access: AccessModel,
 
 
 def _secured(api: Api, access: AccessModel, flows: list[Flow], schema: Schema, app: str, top: str,
-             program: ir.Program) -> dict[str, str]:
+             catalog: Catalog) -> dict[str, str]:
     classes = {(t.module, t.entity.name): t.class_name for t in schema.tables}
     enums = {(e.module, e.decl.name): e.class_name for e in schema.enums}
     names = {
@@ -122,7 +122,6 @@ def _secured(api: Api, access: AccessModel, flows: list[Flow], schema: Schema, a
     symbols = access.symbols
     audit_class = classes.get(("audit", "AuditEntry"))
     if audit_class is not None:
-        catalog = build_catalog(program)
         audited = [_audited(e, symbols) for e in catalog.events if e.decl.audit]
         audit = _fill(static.AUDIT_ON, app, Audit=audit_class,
                       ActorKind=enums[("audit", "ActorKind")],

@@ -34,8 +34,9 @@ class Emission:
                 *(f"{inner}{item}," for item in items), f"{indent}}}))"]
 
 
-def find_event(catalog: Catalog, module: str, decl: ir.EventDecl) -> EventVersion | None:
-    return next((e for e in catalog.events if e.module == module and e.decl is decl), None)
+def event_index(catalog: Catalog) -> dict[tuple[str, int], EventVersion]:
+    """The catalog's event versions by module and declaration (`id` of the IR node)."""
+    return {(e.module, id(e.decl)): e for e in catalog.events}
 
 
 def emission(event: EventVersion, entity: EntityAccess, access: AccessModel,

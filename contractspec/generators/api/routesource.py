@@ -28,6 +28,12 @@ I1, I2, I3 = "    ", "        ", "            "
 class RoutesWriter:
     def __init__(self, api: Api, access: AccessModel | None, app: str, top: str) -> None:
         self.api, self.access, self.app, self.top = api, access, app, top
+        self.read_models = {m.entity.qualified: m for m in api.models.values()
+                            if m.entity is not None}
+        names = [*api.models, *(f"{p}Page" for p in api.pages)]
+        self.model_names = re.compile(
+            r"(?<![\w.])(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b") \
+            if names else None
 
     @property
     def auth(self) -> bool:
@@ -137,11 +143,9 @@ class RoutesWriter:
 
     def out(self, op: Operation) -> str:
         """The return annotation: the output's models qualified by `schemas.`."""
-        names = [*self.api.models, *(f"{p}Page" for p in self.api.pages)]
-        if not names:
+        if self.model_names is None:
             return op.output.py
-        pattern = r"(?<![\w.])(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b"
-        return re.sub(pattern, r"schemas.\1", op.output.py)
+        return self.model_names.sub(r"schemas.\1", op.output.py)
 
     def handler(self, op: Operation, returns: str) -> list[str]:
         module = f"{op.handler_module}_handlers"
@@ -161,7 +165,7 @@ class RoutesWriter:
     def names(self, op: Operation) -> tuple[str, str, EntityAccess | None]:
         entity = op.entity
         assert entity is not None
-        model = next(m for m in self.api.models.values() if m.entity == entity)
+        model = self.read_models[entity.qualified]
         access = self.access.of(entity) if self.access is not None else None
         return f"models.{model.orm_class}", model.name, access
 

@@ -14,6 +14,7 @@ import json
 import keyword
 import re
 from collections import Counter
+from functools import lru_cache
 
 from contractspec.ir import nodes as ir
 
@@ -41,11 +42,13 @@ SQL_RESERVED = frozenset(_SQL_WORDS.split())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@lru_cache(maxsize=1 << 16)
 def snake(name: str) -> str:
     """`contactEmail` -> `contact_email`, `OrderLine` -> `order_line`, `APIKey` -> `api_key`."""
     return re.sub(r"\W+", "_", _CAMEL.sub("_", name)).strip("_").lower() or "x"
 
 
+@lru_cache(maxsize=1 << 16)
 def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[\W_]+", name) if part)
 

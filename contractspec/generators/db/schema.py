@@ -14,6 +14,7 @@ the two always describe the same database. Mapping decisions live here:
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -368,22 +369,38 @@ def _python_value(expr: ir.Expr) -> str | None:
 
 def _dependency_order(tables: list[Table]) -> list[Table]:
     """Tables after the tables they reference, else in declaration order; a reference that
-    closes a cycle is marked deferred (its foreign key is added once both tables exist)."""
+    closes a cycle is marked deferred (its foreign key is added once both tables exist).
+
+    Each step places the pending table with the fewest references to unplaced tables (the
+    first declared among equals), kept in a heap with lazily dropped stale entries."""
     names = {t.name for t in tables}
+    waiting = {i: [d for d in _hard_deps(t) if d in names] for i, t in enumerate(tables)}
+    users: dict[str, list[int]] = {}
+    for i, deps in waiting.items():
+        for dep in deps:
+            users.setdefault(dep, []).append(i)
+    count = {i: len(deps) for i, deps in waiting.items()}
+    heap = [(n, i) for i, n in count.items()]
+    heapq.heapify(heap)
     done: list[Table] = []
     placed: set[str] = set()
-    pending = list(tables)
-    while pending:
-        ready = min(pending, key=lambda t: len(
-            [d for d in _hard_deps(t) if d in names and d not in placed]))
-        if any(d in names and d not in placed for d in _hard_deps(ready)):
+    while heap:
+        n, i = heapq.heappop(heap)
+        if i not in count or count[i] != n:
+            continue
+        ready = tables[i]
+        del count[i]
+        if n:
             for c in ready.columns:
                 fk = c.foreign_key
                 if fk and fk.table != ready.name and fk.table not in placed:
                     c.foreign_key = replace(fk, deferred=True)
-        pending.remove(ready)
         placed.add(ready.name)
         done.append(ready)
+        for user in users.get(ready.name, ()):
+            if user in count:
+                count[user] -= 1
+                heapq.heappush(heap, (count[user], user))
     return done
 
 

@@ -9,10 +9,9 @@ Enums are imported from `<app>/enums.py`, which the `db` target writes.
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
-from contractspec.generators import base
+from contractspec.generators import base, jsontext
 from contractspec.generators.events.pymodels import render_models
 from contractspec.generators.events.schema import event_schema
 from contractspec.generators.events.shapes import build_catalog
@@ -38,6 +37,6 @@ class EventsGenerator:
         }
         for event in catalog.events:
             schema = event_schema(event, catalog, comment)
-            text = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            text = jsontext.dumps(schema)
             files[f"schemas/events/{event.file_stem}.json"] = text.encode()
         return dict(sorted(files.items()))

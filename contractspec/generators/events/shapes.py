@@ -124,10 +124,10 @@ class _Builder:
 
     def build(self) -> Catalog:
         declared = [(m.name, e) for m in self.program.modules for e in m.events]
-        keys = [(e.name, version_label(e.version)) for _, e in declared]
+        keys = Counter((e.name, version_label(e.version)) for _, e in declared)
         for module, event in declared:
             label = version_label(event.version)
-            clash = keys.count((event.name, label)) > 1
+            clash = keys[(event.name, label)] > 1
             type_ = f"{module}.{event.name}" if clash else event.name
             props = tuple(self.prop(module, f) for f in event.payload)
             self.catalog.events.append(EventVersion(
