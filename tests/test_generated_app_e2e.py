@@ -232,6 +232,15 @@ def test_operation_role_matrix_follows_the_spec(app: App, analysis: Any) -> None
                                                                      response.text)
             seen += 1
     assert seen == 3 * len(module.operations)
+    for flow in module.workflows:
+        kebab = "".join("-" + c.lower() if c.isupper() else c for c in flow.name).lstrip("-")
+        for transition in flow.transitions:
+            for role in ("owner", "admin", "member"):
+                deal = _deal(app)
+                response = app.call(f"a:{role}", "POST", f"/v1/{kebab}/{transition.name}",
+                                    json={"id": deal["id"]})
+                expected = _allows(transition.by, role, grants.get(role, set()))
+                assert (response.status_code != 403) == expected, (transition.name, role)
 
 
 def test_record_rule_self_owner_equals_actor(app: App) -> None:

@@ -18,6 +18,7 @@ from contractspec.generators.api.policysource import (
     readable_function,
     write_function,
 )
+from contractspec.generators.api.workflows import Flow
 from contractspec.generators.db.models import call, docstring
 from contractspec.generators.db.naming import attribute_name, column_name, py_str
 from contractspec.ir import nodes as ir
@@ -30,6 +31,14 @@ class RoutesWriter:
         self.api, self.access, self.app, self.top = api, access, app, top
         self.read_models = {m.entity.qualified: m for m in api.models.values()
                             if m.entity is not None}
+        # entity -> its workflows' state fields: set to the initial state on create, and
+        # changed only by transitions (an update skips them)
+        self.states: dict[str, list[Flow]] = {}
+        for op in api.operations:
+            if op.transition is not None:
+                flows = self.states.setdefault(op.transition[0].entity.key, [])
+                if op.transition[0] not in flows:
+                    flows.append(op.transition[0])
         names = [*api.models, *(f"{p}Page" for p in api.pages)]
         self.model_names = re.compile(
             r"(?<![\w.])(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b") \
@@ -205,8 +214,9 @@ class RoutesWriter:
                 return [*lines, f"{I1}return Response(status_code=204)"]
             return [*lines, f"{I1}return schemas.{read}.from_row(row)"]
         lines += self.require(op, [f for f in op.input.fields if f.name != key])
-        for f in op.input.fields:  # update: the fields sent
-            if f.name not in fields or f.name == key:
+        states = {flow.state.name for flow in self.states.get(entity.qualified, [])}
+        for f in op.input.fields:  # update: the fields sent (a workflow's state: transitions)
+            if f.name not in fields or f.name == key or f.name in states:
                 continue
             column = _column(fields[f.name])
             if fields[f.name].type.optional:
@@ -231,6 +241,9 @@ class RoutesWriter:
             if f.optional:
                 lines += [f"{I1}if data.{f.attr} is not None:",
                           f"{I2}row.{_column(fields[f.name])} = {_input(f, True)}"]
+        for flow in self.states.get(access.key if access else "", []):
+            if flow.initial is not None:
+                lines.append(f"{I1}row.{flow.column} = enums.{flow.enum}.{flow.initial}")
         if access is not None and self.access is not None:
             if access.tenant_column is not None:
                 lines.append(f"{I1}row.{access.tenant_column.attr} = actor.org_id")

@@ -48,6 +48,7 @@ class Flow:
     state: ir.FieldDecl
     column: str  # the state column's attribute
     enum: str  # the state enum's class
+    initial: str | None = None  # the enum member a new record starts in
     transitions: list[FlowTransition] = dataclass_field(default_factory=list)
 
     @property
@@ -74,7 +75,8 @@ def build_flows(program: ir.Program, access: AccessModel, symbols: SymbolTable) 
             if entity is None or spec is None or column is None or column.enum is None:
                 continue
             flow = Flow(decl.name, module.name, entity, spec, column.attr,
-                        column.enum.class_name)
+                        column.enum.class_name,
+                        member_name(decl.initial.name) if decl.initial is not None else None)
             for t in decl.transitions:
                 function = f"{snake(decl.name)}_{snake(t.name)}"
                 event = None
