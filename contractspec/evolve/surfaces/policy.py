@@ -13,8 +13,8 @@ from contractspec.source import Span
 def access(differ: Differ, module: str, old: Json, new: Json) -> None:
     found = differ.module(module)
     before, after = section(old, "access"), section(new, "access")
-    for row, was in before.items():
-        now = after.get(row)
+    for key, was in before.items():
+        now = after.get(key)
         if now is None:
             continue
         gained, lost, opened = [], [], False
@@ -26,9 +26,11 @@ def access(differ: Differ, module: str, old: Json, new: Json) -> None:
                 gained.append(f"`{role}` ({a} → {b})")
             elif RANK.get(b, 0) < RANK.get(a, 0):
                 lost.append(f"`{role}` ({a} → {b})")
-        span, released = _where(found, row) if found is not None else (None, None)
+        span, released = _where(found, key) if found is not None else (None, None)
+        kind, _, rest = key.partition(" ")
+        row = f"{kind} `{rest}`"
         if opened:
-            differ.add("CX403", module, row, f"{row} has no policy any more: anybody signed in "
+            differ.add("CX403", module, row, f"{row} has no policy any more: anybody "
                        "can call it", span, released=released)
         elif gained:
             differ.add("CX401", module, row, f"{row}: access widened for {', '.join(gained)}; "
@@ -38,7 +40,7 @@ def access(differ: Differ, module: str, old: Json, new: Json) -> None:
                        "their users get 403 where they used to succeed", span,
                        released=released)
         if not (opened or gained or lost):
-            rule, rule_now = _rule(old, row), _rule(new, row)
+            rule, rule_now = _rule(old, key), _rule(new, key)
             if rule != rule_now:
                 differ.add("CX404", module, row, f"{row}: `{rule}` was rewritten as "
                            f"`{rule_now}`; who may do what is unchanged", span,
