@@ -160,6 +160,8 @@ def _compare_field(block: Block, name: str, old: Shape, new: Shape) -> None:
                          decl.name_span if decl else block.span,
                          approval=(attribute_reason(decl.attributes) if decl else None)
                          or block.approval, released=block.released)
+        if role is not Role.COLUMN:  # clients or consumers see another type, too
+            block.add(codes.changed, name, f"changed type {shown}", decl)
     elif change is not TypeChange.SAME:
         code = {TypeChange.NARROWED: codes.narrowed, TypeChange.WIDENED: codes.widened,
                 TypeChange.CHANGED: codes.changed}[change]
