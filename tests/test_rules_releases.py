@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from contractspec.analysis import analyze_texts
-from contractspec.check.rules.releases import _next_version
 from contractspec.diagnostics import Diagnostic, Severity
 from contractspec.evolve.lock import write_lock
+from contractspec.evolve.restore import next_version
 from contractspec.workspace.config import load_config
 
 RELEASED = """module shop version 1.0.0
@@ -118,11 +118,11 @@ def test_the_rule_severity_can_be_lowered(tmp_path: Path) -> None:
         ("CS601", Severity.WARNING)]
 
 
-def test_next_version() -> None:
-    assert _next_version(["v1"]) == "v2"
-    assert _next_version(["v1", "v3"]) == "v4"
-    assert _next_version(["unversioned"]) == "v2"
-    assert _next_version(["1.4.0"]) == "2.0.0"
+def testnext_version() -> None:
+    assert next_version(["v1"]) == "v2"
+    assert next_version(["v1", "v3"]) == "v4"
+    assert next_version(["unversioned"]) == "v2"
+    assert next_version(["1.4.0"]) == "2.0.0"
 
 
 def test_compatible_changes_are_allowed_in_place(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from contractspec.evolve.catalog import Level
 from contractspec.evolve.changes import analyse_changes
 from contractspec.evolve.differ import Change, Released
 from contractspec.evolve.lock import LOCK_NAME, UNVERSIONED, module_lock
+from contractspec.evolve.restore import next_version
 from contractspec.ir import nodes as ir
 from contractspec.source import Span
 
@@ -25,16 +26,6 @@ _MAX_CHANGES = 4
 
 def _label(name: str, version: str) -> str:
     return name if version == UNVERSIONED else f"{name} {version}"
-
-
-def _next_version(versions: list[str]) -> str:
-    """The version to add beside the released ones: `v3` after `v2`, `2.0.0` after `1.4.0`."""
-    numbers = [int(v[1:]) for v in versions if v.startswith("v") and v[1:].isdigit()]
-    majors = [int(v.split(".")[0]) for v in versions if v.count(".") == 2
-              and v.split(".")[0].isdigit()]
-    if majors and not numbers:
-        return f"{max(majors) + 1}.0.0"
-    return f"v{max(numbers, default=1) + 1}"
 
 
 def _released(ctx: CheckContext) -> dict[str, Any]:
@@ -123,7 +114,7 @@ def _report_broken(ctx: CheckContext, module: ir.Module, decl: ir.OperationDecl 
     if unapproved:
         ctx.report("CS601", f"{what} breaks its clients ({_summary(unapproved, owner)})",
                    decl.name_span, help=f"keep `{label}` as released and add "
-                   f"`{name} {_next_version(versions)}` beside it")
+                   f"`{name} {next_version(versions)}` beside it")
     if approved:
         reasons = "; ".join(dict.fromkeys(c.approved or "" for c in approved))
         ctx.report("CS604", f"{what} breaks its clients, approved: {reasons} "
