@@ -155,8 +155,8 @@ kind("CX118", "error-added", A, S,
      "An error was added to an operation: documented, and clients see an error status "
      "either way.", _price("int"), _price("int", "Unavailable 409"))
 kind("CX119", "validation-changed", A, D,
-     "A field's validation or meaning attributes changed (`@pattern`, `@unique`, `@secret`, "
-     "…): check that existing data and clients still pass.",
+     "A field's other attributes changed (`@immutable`, `@secret`, `@id`, `@tenant`, or "
+     "`@pattern` where it does not narrow an input): check that data and clients still pass.",
      _product("sku: string"), _product("sku: string @immutable"))
 kind("CX120", "operation-kind-changed", A, B,
      "A command became a query or the other way round: clients use another method.",
@@ -353,6 +353,7 @@ kind("CX804", "job-input-changed", JO, B,
      "old input fail.",
      _job("input {", "  full: bool?", "}"),
      _job("input {", "  full: bool", "}"))
-kind("CX805", "job-input-extended", JO, S, "A job's input gained an optional field.",
+kind("CX805", "job-input-extended", JO, S,
+     "A job's input gained an optional field, or a field accepts more values.",
      _job("input {", "  full: bool?", "}"),
      _job("input {", "  full: bool?", "  since: date?", "}"))

@@ -102,7 +102,7 @@ def sarif_report(changes: Sequence[Change], root: Path,
     rules = [{"id": k.code, "name": k.name, "shortDescription": {"text": k.summary},
               "defaultConfiguration": {"level": _SARIF_LEVEL[k.level]},
               "properties": {"surface": k.surface.value, "level": k.level.value},
-              "helpUri": f"{CODES_URL}#{k.code.lower()}"} for k in KINDS.values()]
+              "helpUri": f"{CODES_URL}#{k.code.lower()}-{k.name}"} for k in KINDS.values()]
     run = {"tool": {"driver": {"name": "cspec diff", "version": __version__,
                                "informationUri": PROJECT_URL, "rules": rules}},
            "originalUriBaseIds": {"WORKSPACE": {"uri": root.as_uri().rstrip("/") + "/"}},
