@@ -18,7 +18,9 @@ RANK = {NO: 0, CONDITIONAL: 1, YES: 2, OPEN: 3}  # how much each value lets thro
 _ACCESS = frozenset({"role", "permission"})
 
 
-class _Evaluator:
+class Evaluator:
+    """Evaluates access expressions per role, with the grants of the whole program."""
+
     def __init__(self, program: ir.Program, symbols: SymbolTable) -> None:
         self.symbols = symbols
         self.held: dict[str, set[str]] = {}  # qualified role -> qualified permissions
@@ -62,11 +64,10 @@ def _label(name: str, version: str | None) -> str:
     return f"{name} {version}" if version else name
 
 
-def access_rows(program: ir.Program, symbols: SymbolTable, module: ir.Module
-                ) -> dict[str, dict[str, str]]:
+def access_rows(evaluator: Evaluator, module: ir.Module) -> dict[str, dict[str, str]]:
     """`{"operation createDeal v1": {"identity.admin": "yes", ...}, "policy Deal update":
     ..., "transition DealFlow.win": ...}` for one module."""
-    evaluator = _Evaluator(program, symbols)
+    symbols = evaluator.symbols
     roles = sorted(s.qualified for name in symbols.visible_modules(module.name)
                    for s in symbols.symbols(name) if s.kind == "role")
     rows: dict[str, dict[str, str]] = {}

@@ -163,6 +163,11 @@ def versioned(module: Json, name: str) -> dict[tuple[str, str], Json]:
             for v, item in versions.items() if isinstance(item, dict)}
 
 
+def same(item: Json, now: Json) -> bool:
+    """Whether two lock items hash the same: the same contract, nothing to compare."""
+    return isinstance(item.get("hash"), str) and item.get("hash") == now.get("hash")
+
+
 def text_of(item: Json, key: str) -> str | None:
     value = item.get(key)
     return value if isinstance(value, str) else None

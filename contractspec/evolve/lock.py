@@ -33,7 +33,7 @@ from typing import Any
 
 from contractspec.check.symbols import SymbolTable
 from contractspec.diagnostics import Diagnostic, Severity
-from contractspec.evolve.access import access_rows
+from contractspec.evolve.access import Evaluator, access_rows
 from contractspec.ir import nodes as ir
 from contractspec.ir import text as ir_text
 from contractspec.ir.text import attribute_text, expr_text
@@ -216,8 +216,8 @@ def _dependents(module: ir.Module) -> Json:
 def build_lock(program: ir.Program, version: str | None = None, routes: bool = True) -> Json:
     """The lock of `program`'s own (non-std) modules, labelled with a release `version`;
     `routes=False` leaves out the HTTP routes (which need a program without errors)."""
-    symbols = SymbolTable(program)
-    modules = {m.name: {**module_lock(m), "access": access_rows(program, symbols, m)}
+    evaluator = Evaluator(program, SymbolTable(program))
+    modules = {m.name: {**module_lock(m), "access": access_rows(evaluator, m)}
                for m in sorted(program.modules, key=lambda m: m.name) if not m.std}
     if routes:
         from contractspec.generators.api.model import build_api  # imports the checks: a cycle

@@ -14,7 +14,7 @@ from contractspec.diagnostics import Severity
 from contractspec.evolve.catalog import Level
 from contractspec.evolve.changes import analyse_changes
 from contractspec.evolve.differ import Change, Released
-from contractspec.evolve.lock import LOCK_NAME, UNVERSIONED, module_lock
+from contractspec.evolve.lock import LOCK_NAME, UNVERSIONED
 from contractspec.evolve.restore import next_version
 from contractspec.ir import nodes as ir
 from contractspec.source import Span
@@ -140,11 +140,11 @@ def check_removed_versions(ctx: CheckContext) -> None:
         anchor = _module_span(module)
         if not isinstance(locked, dict) or anchor is None:
             continue
-        current = module_lock(module)
+        current = set(_declarations(module))
         for section, kind in _KIND.items():
             for name, versions in sorted(locked.get(section, {}).items()):
                 for version in sorted(versions):
-                    if version not in current[section].get(name, {}):
+                    if (section, name, version) not in current:
                         ctx.report("CS602", f"the released {kind} `{_label(name, version)}` "
                                    f"was removed from module `{module.name}`", anchor,
                                    help="keep it (deprecated) until no client uses it")

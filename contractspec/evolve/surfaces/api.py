@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contractspec.evolve.differ import (
     Differ,
     renamed_from,
+    same,
     section,
     strings,
     text_of,
@@ -32,9 +33,10 @@ def operation_decls(differ: Differ, module: str) -> dict[tuple[str, str], ir.Ope
 def operations(differ: Differ, module: str, old: Json, new: Json) -> None:
     decls = operation_decls(differ, module)
     before, after = versioned(old, "operations"), versioned(new, "operations")
+    routes = section(old, "http"), section(new, "http")
     for key, item in before.items():
         if key in after:
-            _operation(differ, module, key, (item, after[key]), decls.get(key), (old, new))
+            _operation(differ, module, key, (item, after[key]), decls.get(key), routes)
         else:
             subject = f"operation `{label(*key)}`"
             differ.add("CX101", module, subject, f"{subject} was removed: clients calling it "
@@ -47,7 +49,7 @@ def operations(differ: Differ, module: str, old: Json, new: Json) -> None:
 
 
 def _operation(differ: Differ, module: str, key: tuple[str, str], items: tuple[Json, Json],
-               decl: ir.OperationDecl | None, locks: tuple[Json, Json]) -> None:
+               decl: ir.OperationDecl | None, routes: tuple[Json, Json]) -> None:
     item, now = items
     subject = f"operation `{label(*key)}`"
     released = ("operations", *key)
@@ -56,6 +58,12 @@ def _operation(differ: Differ, module: str, key: tuple[str, str], items: tuple[J
     def add(code: str, message: str) -> None:
         differ.add(code, module, subject, f"{subject} {message}", span, released=released)
 
+    route, route_now = (found.get(label(*key)) for found in routes)
+    if route and route_now and route != route_now:
+        add("CX115", f"moved from `{route.get('method')} {route.get('path')}` to "
+            f"`{route_now.get('method')} {route_now.get('path')}`")
+    if same(item, now):
+        return
     if text_of(item, "kind") != text_of(now, "kind"):
         add("CX120", f"changed from a {text_of(item, 'kind')} to a {text_of(now, 'kind')}")
     compare_blocks(Block(differ, module, subject, Role.INPUT, span,
@@ -66,10 +74,6 @@ def _operation(differ: Differ, module: str, key: tuple[str, str], items: tuple[J
         add("CX111", f"returned `{output}` and now returns "
             f"{f'`{output_now}`' if output_now is not None else 'nothing'}")
     _errors(item, now, add)
-    route, route_now = (section(lock, "http").get(label(*key)) for lock in locks)
-    if route and route_now and route != route_now:
-        add("CX115", f"moved from `{route.get('method')} {route.get('path')}` to "
-            f"`{route_now.get('method')} {route_now.get('path')}`")
 
 
 _NOWHERE = Span(file=LOCK_NAME, start_line=1, start_col=1, end_line=1, end_col=1,
@@ -135,7 +139,7 @@ def types(differ: Differ, module: str, old: Json, new: Json) -> None:
     decls = {t.name: t for t in (found.types if found else ())}
     for name, item in section(old, "types").items():
         now, decl = section(new, "types").get(name), decls.get(name)
-        if now is None or decl is None:
+        if now is None or decl is None or same(item, now):
             continue
         compare_blocks(Block(differ, module, f"type `{name}`", Role.TYPE, decl.name_span,
                              {f.name: f for f in decl.fields}), shapes(item, "fields"),

@@ -8,6 +8,7 @@ from contractspec.evolve.differ import (
     Differ,
     attribute_reason,
     renamed_from,
+    same,
     section,
     strings,
     text_of,
@@ -29,6 +30,8 @@ def entities(differ: Differ, module: str, old: Json, new: Json) -> None:
         if target is None:
             differ.add("CX201", module, f"entity `{name}`", f"entity `{name}` was removed: its "
                        "table and every row in it are dropped", differ.module_span(module))
+            continue
+        if target == name and same(item, after[name]):
             continue
         decl = decls.get(target)
         span = decl.name_span if decl is not None else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contractspec.evolve.differ import Differ, section, strings, versioned
+from contractspec.evolve.differ import Differ, same, section, strings, versioned
 from contractspec.evolve.fields import Block, Role, compare_blocks, shapes
 from contractspec.evolve.lock import ANY_VERSION, UNVERSIONED, Json
 from contractspec.evolve.surfaces.api import label
@@ -17,6 +17,8 @@ def events(differ: Differ, module: str, old: Json, new: Json) -> None:
         subject = f"event `{label(*key)}`"
         released = ("events", *key)
         if key in after:
+            if same(item, after[key]):
+                continue
             decl = decls.get(key)
             compare_blocks(Block(differ, module, subject, Role.PAYLOAD,
                                  decl.name_span if decl else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contractspec.evolve.differ import Differ, section, strings
+from contractspec.evolve.differ import Differ, same, section, strings
 from contractspec.evolve.fields import Block, Role, compare_blocks, shapes
 from contractspec.evolve.lock import Json
 
@@ -73,6 +73,8 @@ def jobs(differ: Differ, module: str, old: Json, new: Json) -> None:
         if now is None or decl is None:
             differ.add("CX803", module, subject, f"{subject} was removed: runs already queued "
                        "for it can no longer run", differ.module_span(module))
+            continue
+        if same(item, now):
             continue
         for keys, code in ((("retries", "backoff"), "CX801"), (("timeout",), "CX802")):
             changed = [f"{k} `{item.get(k)}` → `{now.get(k)}`" for k in keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contractspec.evolve.differ import Differ, section, strings
+from contractspec.evolve.differ import Differ, same, section, strings
 from contractspec.evolve.lock import Json
 
 _ROUTE = ("from", "to", "emits")
@@ -18,6 +18,8 @@ def workflows(differ: Differ, module: str, old: Json, new: Json) -> None:
         if now is None or decl is None:
             differ.add("CX501", module, subject, f"{subject} was removed: its transition "
                        "commands disappear", differ.module_span(module))
+            continue
+        if same(item, now):
             continue
         span = decl.name_span
         migrated = {m.source.name: m.target.name for m in decl.migrations}
