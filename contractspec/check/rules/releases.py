@@ -56,8 +56,8 @@ def _declarations(module: ir.Module) -> dict[Released, ir.OperationDecl | ir.Eve
     "CS601", "released-contract-changed", E,
     "A released operation or event version changed in a way that breaks its clients.",
     f"`cspec release` records every public contract in `{LOCK_NAME}` at the workspace root: "
-    "each operation version's input fields (types, optionality, defaults), output, policy, "
-    "errors and route, and each event version's payload. The change analysis of `cspec diff` "
+    "each operation version's input fields (types, optionality, defaults), output, policy "
+    "and errors, and each event version's payload. The change analysis of `cspec diff` "
     "compares the specs with it; a breaking change (docs/evolution.md) to a version recorded "
     "there is an error, because clients built against the release break: an input field "
     "added as required, removed or narrowed, a field of the output removed, an error removed, "
