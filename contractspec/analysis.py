@@ -152,7 +152,7 @@ class _Session:
         lock, lock_diags = read_lock(self.config.root)
         only = self._affected(previous, program, lock)
         checks = check_program(program, symbols, lock, only,
-                               previous.checks if previous is not None else None)
+                               previous.checks if previous is not None else None, self.sources)
         check_diags = [*lock_diags, *checks.diagnostics]
         self.stats.timed("check", started)
         self.stats.declarations = sum(1 for m in program.modules if not m.std

@@ -105,7 +105,7 @@ def test_attributes_after_at() -> None:
     assert {"id", "pii", "tenant", "default", "unique"} <= labels(
         f"entity Foo {{\n  a: string @{CURSOR}\n}}")
     assert labels(f"entity Foo {{\n  a: string\n  @@{CURSOR}\n}}") == {
-        "index", "unique", "global"}
+        "index", "unique", "global", "renamedFrom", "allowBreaking"}
 
 
 def test_module_names_after_use() -> None:

@@ -22,7 +22,7 @@ from contractspec.evolve.lock import (
     write_lock,
 )
 from contractspec.ir import nodes as ir
-from tests.conftest import analyse
+from tests.conftest import DATA, analyse
 
 HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -39,7 +39,33 @@ def test_lock_holds_the_workspace_modules_only(full_lock: dict[str, object]) -> 
     crm = modules["crm"]
     assert crm["version"] == "1.4.0"
     assert set(crm) == {"version", "operations", "events", "entities", "types", "enums",
-                        "workflows", "permissions", "roles", "grants", "policies", "jobs"}
+                        "workflows", "permissions", "roles", "grants", "policies", "jobs",
+                        "flags", "metrics", "dependents", "access", "http"}
+
+
+def test_derived_sections(full_lock: dict[str, object]) -> None:
+    crm = full_lock["modules"]["crm"]  # type: ignore[index]
+    assert crm["http"]["createDeal v1"] == {"method": "POST", "path": "/v1/create-deal"}
+    assert crm["http"]["listDeals v1"] == {"method": "GET", "path": "/v1/list-deals"}
+    assert crm["access"]["operation createDeal v1"] == {
+        "identity.admin": "yes", "identity.member": "no", "identity.owner": "yes"}
+    assert crm["access"]["policy Deal update"]["identity.member"] == "conditional"
+    assert crm["access"]["transition DealFlow.reopen"] == {
+        "identity.admin": "yes", "identity.member": "no", "identity.owner": "no"}
+    assert crm["dependents"]["events"]["deal.won"] == {"*": [
+        "notification `dealWon`", "metric `deals_won`",
+        "learning step `crmBasics.firstSteps.winDeal`"]}
+    assert crm["dependents"]["flags"] == {"newBoard": ["plan `pro`"]}
+    assert crm["flags"]["newBoard"]["rollout"] == "25% by org"
+    assert crm["metrics"]["deals_won"]["source"] == "deal.won"
+    assert "http" not in build_lock(analyze_workspace([DATA / "full"]).program,
+                                    routes=False)["modules"]["crm"]
+
+
+def test_an_operation_without_policy_is_open() -> None:
+    lock = lock_of("module shop\n\nuse identity\n\nquery q v1 {\n}\n")
+    assert set(lock["modules"]["shop"]["access"]["operation q v1"].values()) == {  # type: ignore
+        "open"}
 
 
 def test_operation_contract(full_lock: dict[str, object]) -> None:
@@ -88,6 +114,7 @@ def test_docs_and_annotations_are_not_part_of_a_contract() -> None:
     plain = op_hash(OP.format(doc="", type="int"))
     assert op_hash(OP.format(doc="/// Pings.\n", type="int")) == plain
     assert op_hash(OP.format(doc="", type="int @label(\"N\")")) == plain
+    assert op_hash(OP.format(doc="", type="int @allowBreaking(\"why\")")) == plain
     assert op_hash(OP.format(doc="", type="int(0..)")) != plain
     assert op_hash(OP.format(doc="", type="int?")) != plain
 

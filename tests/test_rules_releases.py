@@ -1,13 +1,13 @@
-"""Releases (CS601, CS602): the specs compared with the lock of the last release."""
+"""Releases (CS601, CS602, CS604): the specs compared with the lock of the last release."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from contractspec.analysis import analyze_texts
-from contractspec.check.rules.releases import _changes, _next_version
 from contractspec.diagnostics import Diagnostic, Severity
 from contractspec.evolve.lock import write_lock
+from contractspec.evolve.restore import next_version
 from contractspec.workspace.config import load_config
 
 RELEASED = """module shop version 1.0.0
@@ -56,8 +56,8 @@ def test_changed_operation_input(tmp_path: Path) -> None:
     now = RELEASED.replace("    total: money\n  }\n  output", "    total: int\n  }\n  output")
     [diag] = check_after_release(tmp_path, RELEASED, now)
     assert diag.code == "CS601" and diag.severity is Severity.ERROR
-    assert diag.message == ("the released operation `placeOrder v1` changed since the last "
-                            "release (input `total` changed)")
+    assert diag.message == ("the released operation `placeOrder v1` breaks its clients (input "
+                            "field `total`: field-retyped (CX110))")
     assert diag.help == "keep `placeOrder v1` as released and add `placeOrder v2` beside it"
     assert now[diag.span.start_offset:diag.span.end_offset] == "placeOrder"
 
@@ -67,10 +67,10 @@ def test_changed_event_payload_and_several_changes(tmp_path: Path) -> None:
     now = now.replace("  output Order\n  policy admin\n", "  policy owner\n")
     messages = [d.message for d in check_after_release(tmp_path, RELEASED, now)]
     assert messages == [
-        "the released operation `placeOrder v1` changed since the last release (output changed, "
-        "policy changed)",
-        "the released event `order.placed v1` changed since the last release (payload `order` "
-        "changed, payload `total` added)",
+        "the released operation `placeOrder v1` breaks its clients (output-changed (CX111), "
+        "access-narrowed (CX402))",
+        "the released event `order.placed v1` breaks its clients (payload field `order`: "
+        "payload-field-retyped (CX305))",
     ]
 
 
@@ -104,7 +104,8 @@ def test_unversioned_operation(tmp_path: Path) -> None:
     released = RELEASED.replace("command placeOrder v1", "command placeOrder")
     now = released.replace("  policy admin\n", "  policy owner\n")
     [diag] = check_after_release(tmp_path, released, now)
-    assert diag.message.startswith("the released operation `placeOrder` changed")
+    assert diag.message == ("the released operation `placeOrder` breaks its clients "
+                            "(access-narrowed (CX402))")
     assert diag.help == "keep `placeOrder` as released and add `placeOrder v2` beside it"
 
 
@@ -117,14 +118,51 @@ def test_the_rule_severity_can_be_lowered(tmp_path: Path) -> None:
         ("CS601", Severity.WARNING)]
 
 
-def test_next_version() -> None:
-    assert _next_version(["v1"]) == "v2"
-    assert _next_version(["v1", "v3"]) == "v4"
-    assert _next_version(["unversioned"]) == "v2"
-    assert _next_version(["1.4.0"]) == "2.0.0"
+def testnext_version() -> None:
+    assert next_version(["v1"]) == "v2"
+    assert next_version(["v1", "v3"]) == "v4"
+    assert next_version(["unversioned"]) == "v2"
+    assert next_version(["1.4.0"]) == "2.0.0"
 
 
-def test_changes_summary_is_short() -> None:
-    old = {"input": {f"f{i}": {"type": "int"} for i in range(6)}, "hash": "a"}
-    assert _changes(old, {"input": {}, "hash": "b"}) == (
-        "input `f0` removed, input `f1` removed, input `f2` removed, input `f3` removed, …")
+def test_compatible_changes_are_allowed_in_place(tmp_path: Path) -> None:
+    now = RELEASED.replace("    total: money\n  }\n  output",
+                           "    total: money\n    note: string?\n  }\n  output")
+    now = now.replace("    order: ref Order\n", "    order: ref Order\n    total: money\n")
+    assert check_after_release(tmp_path, RELEASED, now) == []
+
+
+def test_an_approved_break_is_a_warning(tmp_path: Path) -> None:
+    now = RELEASED.replace("    total: money\n  }\n  output",
+                           '    total: int @allowBreaking("amounts are whole euros")\n  }\n'
+                           "  output")
+    [diag] = check_after_release(tmp_path, RELEASED, now)
+    assert diag.code == "CS604" and diag.severity is Severity.WARNING
+    assert diag.message == ("the released operation `placeOrder v1` breaks its clients, "
+                            "approved: amounts are whole euros (input field `total`: "
+                            "field-retyped (CX110))")
+
+
+def test_a_comment_approves_a_removed_field(tmp_path: Path) -> None:
+    released = RELEASED.replace("    total: money\n  }\n  output",
+                                "    total: money\n    note: string?\n  }\n  output")
+    now = RELEASED.replace("command placeOrder v1 {",
+                           "// cspec-allow-breaking CX105: notes moved to the order\n"
+                           "command placeOrder v1 {")
+    assert [d.code for d in check_after_release(tmp_path, released, now)] == ["CS604"]
+    unapproved = RELEASED
+    assert [d.code for d in check_after_release(tmp_path, released, unapproved)] == ["CS601"]
+
+
+def test_breaking_an_entity_returned_by_a_released_operation(tmp_path: Path) -> None:
+    now = RELEASED.replace("  total: money\n}", "}")
+    [diag] = check_after_release(tmp_path, RELEASED, now)
+    assert diag.message == ("the released operation `placeOrder v1` breaks its clients (output "
+                            "field `total`: output-field-removed (CX112))")
+
+
+def test_changes_summary_is_short(tmp_path: Path) -> None:
+    released = RELEASED.replace("    total: money\n  }\n  output", "".join(
+        f"    f{i}: int\n" for i in range(6)) + "  }\n  output")
+    [diag] = check_after_release(tmp_path, released, RELEASED)
+    assert diag.message.endswith("input field `f2`: input-removed (CX105), …)")

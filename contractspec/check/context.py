@@ -10,7 +10,7 @@ from contractspec.check.registry import REGISTRY
 from contractspec.check.symbols import Lookup, SymbolTable
 from contractspec.diagnostics import Diagnostic, Fix, Related
 from contractspec.ir import nodes as ir
-from contractspec.source import Span
+from contractspec.source import SourceFile, Span
 
 
 @dataclass
@@ -20,6 +20,7 @@ class CheckContext:
     lock: dict[str, Any] | None = None  # the parsed `cspec.lock` of the last release, if any
     diagnostics: list[Diagnostic] = field(default_factory=list)
     only: frozenset[str] | None = None  # the modules `user_modules` yields (None: all)
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # the texts, by file name
 
     def report(self, code: str, message: str, span: Span, *, help: str | None = None,
                related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:

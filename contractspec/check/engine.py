@@ -18,6 +18,7 @@ from contractspec.check.registry import REGISTRY, all_rules
 from contractspec.check.symbols import SymbolTable
 from contractspec.diagnostics import Diagnostic
 from contractspec.ir import nodes as ir
+from contractspec.source import SourceFile
 
 # per check, in registry order: its findings (whole-program checks) or its findings by
 # the module it was checking (per-module checks)
@@ -49,13 +50,14 @@ def run_checks(program: ir.Program, symbols: SymbolTable,
 
 def check_program(program: ir.Program, symbols: SymbolTable, lock: dict[str, Any] | None = None,
                   only: frozenset[str] | None = None,
-                  previous: CheckResult | None = None) -> CheckResult:
+                  previous: CheckResult | None = None,
+                  sources: dict[str, SourceFile] | None = None) -> CheckResult:
     """Run the checks; with `only` (and the `previous` result of the same program but for
     those modules), per-module checks run for the modules in `only` alone."""
     all_rules()
     modules = [m.name for m in program.modules if not m.std]
     result = CheckResult(modules)
-    context = CheckContext(program, symbols, lock)
+    context = CheckContext(program, symbols, lock, sources=sources or {})
     for index, (_rule, check) in enumerate(REGISTRY.checks):
         if check not in REGISTRY.per_module:
             result.findings.append(_run(context, check, None))

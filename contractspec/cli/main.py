@@ -24,7 +24,7 @@ from contractspec.workspace.config import ConfigError
 from contractspec.workspace.loader import WorkspaceError
 
 # Every command: a module `contractspec.cli.<name>` with `register(subparsers)`.
-COMMANDS = ("check", "fmt", "ir", "init", "release", "gen", "lsp")
+COMMANDS = ("check", "fmt", "ir", "init", "release", "diff", "gen", "lsp")
 
 DESCRIPTION = """\
 cspec: the ContractSpec compiler for .cspec specs.

@@ -10,11 +10,18 @@ canonical JSON (sorted keys, two-space indent, a final newline), so it diffs wel
                          "events": {"deal.created": {"v1": {"payload": {...}, "hash": …}}},
                          "entities": {...}, "types": {...}, "enums": {...},
                          "workflows": {...}, "permissions": {...}, "roles": {...},
-                         "grants": {...}, "policies": {...}, "jobs": {...}}}}
+                         "grants": {...}, "policies": {...}, "jobs": {...},
+                         "flags": {...}, "metrics": {...},
+                         "access": {"operation createDeal v1": {"identity.admin": "yes"}},
+                         "dependents": {"events": {...}, "flags": {...}},
+                         "http": {"createDeal v1": {"method": "POST", "path": …}}}}}
 
 Each item's `hash` is the sha256 of its canonical JSON without the hash: two contracts are
 the same exactly when their hashes are. Doc comments, spans and annotation-only attributes
-(`@label`, `@deprecated`, `@pii`, `@renamedFrom`) are not part of a contract.
+(`@label`, `@deprecated`, `@pii`, `@renamedFrom`, `@allowBreaking`) are not part of a contract.
+The last three sections are derived, for the change analysis (contractspec/evolve/changes.py):
+who may do what per role, what listens to each event and uses each flag, and the HTTP route of
+each operation version (left out when the lock is built for a program with errors).
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contractspec.check.symbols import SymbolTable
 from contractspec.diagnostics import Diagnostic, Severity
+from contractspec.evolve.access import Evaluator, access_rows
 from contractspec.ir import nodes as ir
 from contractspec.ir import text as ir_text
 from contractspec.ir.text import attribute_text, expr_text
@@ -34,7 +43,8 @@ LOCK_NAME = "cspec.lock"
 LOCK_VERSION = 1
 UNVERSIONED = "unversioned"  # the version key of an operation or event declared without one
 VERSIONED_SECTIONS = ("operations", "events")
-_NOT_CONTRACT = frozenset({"label", "deprecated", "pii", "renamedFrom"})
+_NOT_CONTRACT = frozenset({"label", "deprecated", "pii", "renamedFrom", "allowBreaking"})
+ANY_VERSION = "*"  # the version key of listeners that name an event without a version
 
 Json = dict[str, Any]
 
@@ -140,7 +150,8 @@ def module_lock(module: ir.Module) -> Json:
         **versioned,
         "entities": {e.name: _hashed({
             "fields": _fields(e.fields),
-            "constraints": [attribute_text(c, "@@") for c in e.constraints],
+            "constraints": [attribute_text(c, "@@") for c in e.constraints
+                            if c.name not in _NOT_CONTRACT],
         }) for e in module.entities},
         "types": {t.name: _hashed({"fields": _fields(t.fields)}) for t in module.types},
         "enums": {e.name: _hashed({"values": [v.name for v in e.values]})
@@ -154,17 +165,68 @@ def module_lock(module: ir.Module) -> Json:
                                                        for r in p.rules}})
                      for p in module.policies},
         "jobs": {j.name: _job(j) for j in module.jobs},
+        "flags": {f.name: _hashed({
+            "default": f.default,
+            "rollout": f"{f.rollout.percent:g}% by {f.rollout.by.name}" if f.rollout else None,
+            "targets": [f"{t.dimension.name} {', '.join(v.name for v in t.values)}"
+                        for t in f.targets],
+        }) for f in module.flags},
+        "metrics": {m.name: _hashed({
+            "unit": m.unit.name if m.unit else None,
+            "aggregate": m.aggregate.name if m.aggregate else None,
+            "period": m.period.name if m.period else None,
+            "source": _event_ref(m.source),
+        }) for m in module.metrics},
+        "dependents": _dependents(module),
     }
 
 
-def build_lock(program: ir.Program, version: str | None = None) -> Json:
-    """The lock of `program`'s own (non-std) modules, labelled with a release `version`."""
-    return {
-        "lock_version": LOCK_VERSION,
-        "release": version,
-        "modules": {m.name: module_lock(m) for m in sorted(program.modules, key=lambda m: m.name)
-                    if not m.std},
-    }
+def _dependents(module: ir.Module) -> Json:
+    """What listens to each event (by version, `*` for any) and what uses each flag."""
+    events: dict[str, dict[str, list[str]]] = {}
+    flags: dict[str, list[str]] = {}
+
+    def listens(ref: ir.EventRef | None, label: str) -> None:
+        if ref is not None:
+            events.setdefault(ref.name, {}).setdefault(ref.version or ANY_VERSION, []).append(
+                label)
+
+    for trigger in module.triggers:
+        listens(trigger.event, f"job `{trigger.job.name}`")
+    for note in module.notifications:
+        listens(note.on, f"notification `{note.name}`")
+    for metric in module.metrics:
+        listens(metric.source, f"metric `{metric.name}`")
+    for experiment in module.experiments:
+        listens(experiment.metric, f"experiment `{experiment.name}`")
+    for track in module.tracks:
+        for unit in track.units:
+            for step in unit.steps:
+                listens(step.completes_on, f"learning step `{track.name}.{unit.name}.{step.name}`")
+    for op in module.operations:
+        if op.behind is not None:
+            label = f"{op.name} {op.version}" if op.version else op.name
+            flags.setdefault(op.behind.name, []).append(f"operation `{label}`")
+    for plan in module.plans:
+        for flag in plan.flags:
+            flags.setdefault(flag.name, []).append(f"plan `{plan.name}`")
+    return {"events": events, "flags": flags}
+
+
+def build_lock(program: ir.Program, version: str | None = None, routes: bool = True) -> Json:
+    """The lock of `program`'s own (non-std) modules, labelled with a release `version`;
+    `routes=False` leaves out the HTTP routes (which need a program without errors)."""
+    evaluator = Evaluator(program, SymbolTable(program))
+    modules = {m.name: {**module_lock(m), "access": access_rows(evaluator, m)}
+               for m in sorted(program.modules, key=lambda m: m.name) if not m.std}
+    if routes:
+        from contractspec.generators.api.model import build_api  # imports the checks: a cycle
+
+        for op in build_api(program).operations:
+            label = f"{op.decl.name} {op.decl.version}" if op.decl.version else op.decl.name
+            modules[op.module].setdefault("http", {})[label] = {"method": op.method,
+                                                                "path": op.path}
+    return {"lock_version": LOCK_VERSION, "release": version, "modules": modules}
 
 
 def write_lock(root: Path, program: ir.Program, version: str | None = None) -> Path:
@@ -189,12 +251,18 @@ def read_lock(root: Path) -> tuple[Json | None, list[Diagnostic]]:
     path = root / LOCK_NAME
     if not path.is_file():
         return None, []
+    return read_lock_file(path, LOCK_NAME)
+
+
+def read_lock_file(path: Path, name: str) -> tuple[Json | None, list[Diagnostic]]:
+    """A lock file read from `path` (shown as `name`): its data, or None and a CS603
+    diagnostic saying why it cannot be used."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, [_problem(SourceFile(LOCK_NAME, ""), 0, f"cannot read {LOCK_NAME}: "
+        return None, [_problem(SourceFile(name, ""), 0, f"cannot read {LOCK_NAME}: "
                                f"{getattr(error, 'strerror', None) or error}")]
-    source = SourceFile(LOCK_NAME, text)
+    source = SourceFile(name, text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from contractspec.diagnostics import Diagnostic
+from contractspec.evolve.restore import keep_and_add
 from contractspec.ide.index import Occurrence
 from contractspec.ide.navigation import TextEdit
 from contractspec.ide.world import World
@@ -90,6 +91,8 @@ def _rule_fixes(actions: _Actions, diagnostic: Diagnostic) -> None:
         _closest_module(actions, diagnostic)
     elif code == "CS502":
         _add_retention(actions, diagnostic)
+    elif code == "CS601":
+        _new_version(actions, diagnostic)
     if not diagnostic.fixes or code in ("CS201", "CS310"):
         for occ in _unresolved(actions.world, diagnostic):
             _declare(actions, diagnostic, occ)
@@ -147,6 +150,17 @@ def _add_retention(actions: _Actions, diagnostic: Diagnostic) -> None:
             actions.add(f"Add `retention {DEFAULT_RETENTION}`", actions.at(line_start),
                         f"{indent}retention {DEFAULT_RETENTION}\n", diagnostic)
             return
+
+
+def _new_version(actions: _Actions, diagnostic: Diagnostic) -> None:
+    """Keep the released version as the lock records it; the changed declaration becomes
+    the next version (contractspec/evolve/restore.py)."""
+    module = actions.world.module_of(actions.path)
+    if module is None:
+        return
+    edit = keep_and_add(actions.world.analysis.lock, module, actions.source, diagnostic.span)
+    if edit is not None:
+        actions.add(edit.title, edit.span, edit.text, diagnostic, preferred=True)
 
 
 def _unresolved(world: World, diagnostic: Diagnostic) -> Iterator[Occurrence]:

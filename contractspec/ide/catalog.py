@@ -41,6 +41,9 @@ MODEL_ATTRIBUTE_DOCS: dict[str, str] = {
     "index": "A database index over several fields: `@@index(org, stage)`.",
     "unique": "No two records share these values together: `@@unique(org, title)`.",
     "global": "The entity is shared by every tenant (it has no `@tenant` field on purpose).",
+    "renamedFrom": "This entity was renamed: its table is renamed, rows are kept.",
+    "allowBreaking": "Accept breaking changes to this entity and its fields: "
+                     "`@@allowBreaking(\"why\")`.",
 }
 
 BUILTIN_DOCS: dict[str, str] = {

@@ -476,6 +476,8 @@ ENTITY_ATTRIBUTES: dict[str, AttrSpec] = {
     "index": AttrSpec("fields", "@@index(field, ...)"),
     "unique": AttrSpec("fields", "@@unique(field, ...)"),
     "global": AttrSpec("none", "@@global"),
+    "renamedFrom": AttrSpec("name", "@@renamedFrom(OldName)"),
+    "allowBreaking": AttrSpec("reason", '@@allowBreaking("why")'),
 }
 ID_TYPES = ("uuid", "int", "bigint", "string")
 
@@ -534,7 +536,8 @@ declare(
     "Each attribute takes fixed arguments: none for `@id`, `@unique`, `@index`, `@tenant`, "
     "`@immutable`, `@pii`, `@secret` and `@@global`; one value for `@default`; one string for "
     "`@label`, `@pattern` (a valid regular expression, Python syntax) and the reason of "
-    "`@deprecated` and `@allowBreaking`; the field's former name for `@renamedFrom`; and "
+    "`@deprecated` and `@allowBreaking`; the field's (or entity's) former name for "
+    "`@renamedFrom` (`@@renamedFrom` on an entity); and "
     "one or more field names of the entity for `@@index` and `@@unique`.",
     bad="module shop\n\nentity Customer {\n  id: uuid @id\n  code: string @pattern(\"[A-Z\")\n"
         "  name: string @label\n}\n",
@@ -666,6 +669,8 @@ def _entity_attributes(ctx: CheckContext, entity: ir.EntityDecl) -> None:
         if not _known(ctx, attr, ENTITY_ATTRIBUTES, "@@", f"entity `{entity.name}`"):
             continue
         if not _arguments(ctx, attr, ENTITY_ATTRIBUTES[attr.name], "@@"):
+            continue
+        if ENTITY_ATTRIBUTES[attr.name].args != "fields":
             continue
         listed: list[str] = []
         for arg in attr.args:
