@@ -141,10 +141,10 @@ def _generate(args: argparse.Namespace) -> int:
         err("nothing generated: fix the errors above first")
         return EXIT_ERRORS
     progress(f"checked {plural(len(user_files(analysis)), 'file')}")
-    output = generate(analysis, args.target, progress, builtin_registry())
     out_dir = _out_dir(analysis, args.out)
     if not (args.check or args.dry_run) and recover(out_dir):
         print(f"finished the interrupted previous run in {shown_path(out_dir)}", file=sys.stderr)
+    output = generate(analysis, args.target, progress, builtin_registry(), out_dir)
     the_plan = plan(out_dir, output, scope=args.target or None)
     progress("compared with the output folder")
     if args.check:

@@ -198,15 +198,32 @@ class Output:
         return isinstance(self.files[path], UserOwned)
 
 
+def history_prefixes(generator: Generator, options: GeneratorOptions) -> tuple[str, ...]:
+    """The paths (prefixes) of its previous output a target reads back: a target with a
+    `history` class attribute (e.g. `("{app}/migrations/",)`) and a `generate_from(program,
+    options, previous)` method is given those files of the output folder."""
+    prefixes: tuple[str, ...] = getattr(generator, "history", ())
+    if not prefixes or not callable(getattr(generator, "generate_from", None)):
+        return ()
+    return tuple(p.replace("{app}", options.app) for p in prefixes)
+
+
 def run_generators(program: ir.Program, selected: list[tuple[Generator, GeneratorOptions]],
-                   progress: Callable[[str], None] | None = None) -> Output:
+                   progress: Callable[[str], None] | None = None,
+                   previous: Callable[[tuple[str, ...]], Mapping[str, bytes]] | None = None
+                   ) -> Output:
     """Run each target and check its output: safe relative paths, no path produced twice,
     the header on every generated file that can hold one. `progress` hears of each target
-    done."""
+    done; `previous(prefixes)` reads back the files of the last run a target asks for."""
     output = Output(targets=tuple(g.name for g, _ in selected))
     for generator, options in selected:
         try:
-            files = generator.generate(program, options)
+            prefixes = history_prefixes(generator, options)
+            if prefixes:
+                earlier = previous(prefixes) if previous is not None else {}
+                files = generator.generate_from(program, options, earlier)  # type: ignore[attr-defined]
+            else:
+                files = generator.generate(program, options)
         except Exception as error:
             raise GeneratorFailure(f"generator {generator.name!r} failed: "
                                    f"{type(error).__name__}: {error}") from error

@@ -16,21 +16,25 @@ from contractspec.generators.base import (
     run_generators,
     target_options,
 )
-from contractspec.generators.writer import Plan, Status
+from contractspec.generators.writer import Plan, Status, read_previous
 
 
 def generate(analysis: Analysis, names: Sequence[str] = (),
              progress: Callable[[str], None] | None = None,
-             registry: Registry | None = None) -> Output:
+             registry: Registry | None = None, out_dir: Path | None = None) -> Output:
     """Run the selected targets of `registry` (default: the built-in and installed ones;
-    every target when `names` is empty) with the workspace's settings. Raises
+    every target when `names` is empty) with the workspace's settings; targets that read
+    their previous output (the `db` target's migrations) read it from `out_dir`. Raises
     GeneratorError (bad settings) or GeneratorFailure (a generator bug)."""
     registry = builtin_registry() if registry is None else registry
     settings = analysis.config.generators
     check_settings(settings, registry)
     default_app = python_package_name(analysis.config.name or analysis.config.root.name)
     selected = [(g, target_options(g, settings, default_app)) for g in registry.select(names)]
-    return run_generators(analysis.program, selected, progress)
+    def previous(prefixes: tuple[str, ...]) -> dict[str, bytes]:
+        return read_previous(out_dir, prefixes) if out_dir is not None else {}
+
+    return run_generators(analysis.program, selected, progress, previous)
 
 
 def default_out_dir(analysis: Analysis) -> Path:

@@ -109,6 +109,18 @@ def read_manifest(out_dir: Path) -> Manifest:
                           "afresh (every existing file then counts as edited by hand)") from error
 
 
+def read_previous(out_dir: Path, prefixes: tuple[str, ...]) -> dict[str, bytes]:
+    """The generated files of the last run (listed in the manifest) under `prefixes`, as
+    they are on disk now (a file that is missing is left out)."""
+    found: dict[str, bytes] = {}
+    for path in read_manifest(out_dir).files:
+        if path.startswith(prefixes):
+            content = _read(out_dir, path)
+            if content is not None:
+                found[path] = content
+    return found
+
+
 class Status(enum.Enum):
     ADDED = "added"  # written where no file is
     CHANGED = "changed"  # rewritten with new content

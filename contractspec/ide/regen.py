@@ -99,7 +99,7 @@ class Regenerator:
             if self._last is not None and self._last[0] is analysis:
                 return self._last[1]
             try:
-                output = generate(analysis)
+                output = generate(analysis, out_dir=out_dir(analysis))
             except GeneratorError as error:
                 raise RegenerationError(f"cannot generate: {error}") from error
             self._last = (analysis, output)

@@ -57,7 +57,7 @@ class MigrationWriter:
         lines += self.deferred_foreign_keys(drop=True)
         for table in reversed(self.schema.tables):
             lines += [f"{INDENT}op.drop_index(op.f({py_str(name)}), "
-                      f"table_name={py_str(table.name)})" for name, _ in _indexes(table)]
+                      f"table_name={py_str(table.name)})" for name, _ in index_list(table)]
             lines.append(f"{INDENT}op.drop_table({py_str(table.name)})")
         return "\n".join(lines) + "\n"
 
@@ -72,7 +72,7 @@ class MigrationWriter:
             if fk is not None and not fk.deferred:
                 items.append(call("sa.", "ForeignKeyConstraint", [
                     _names([c.name]), _names([f"{fk.table}.{fk.column}"]),
-                    f"name=op.f({py_str(_fk_name(table, c, fk.table))})",
+                    f"name=op.f({py_str(fk_name(table, c, fk.table))})",
                     f"ondelete={py_str(fk.ondelete)}"], inner))
         uniques = [(c.name,) for c in table.columns if c.unique] + table.uniques
         for cols in uniques:
@@ -90,13 +90,17 @@ class MigrationWriter:
         return [*lines, f"{INDENT})"]
 
     def column(self, column: Column) -> list[str]:
+        return call("sa.", "Column", self.column_args(column), INDENT * 2)
+
+    def column_args(self, column: Column) -> list[str]:
+        """The arguments of the column's `sa.Column(...)`."""
         args = [py_str(column.name), self.column_type(column),
                 f"nullable={column.nullable}"]
         if column.server_default is not None:
             args.append(f"server_default={column.server_default}")
         if column.comment:
             args.append(f"comment={py_str(' '.join(column.comment.split()))}")
-        return call("sa.", "Column", args, INDENT * 2)
+        return args
 
     def column_type(self, column: Column) -> str:
         if column.enum is not None:
@@ -107,7 +111,7 @@ class MigrationWriter:
     def create_indexes(self, table: Table) -> list[str]:
         return [
             line
-            for name, cols in _indexes(table)
+            for name, cols in index_list(table)
             for line in call("op.", "create_index",
                              [f"op.f({py_str(name)})", py_str(table.name), _names(cols),
                               "unique=False"], INDENT)
@@ -120,7 +124,7 @@ class MigrationWriter:
                 fk = c.foreign_key
                 if fk is None or not fk.deferred:
                     continue
-                name = f"op.f({py_str(_fk_name(table, c, fk.table))})"
+                name = f"op.f({py_str(fk_name(table, c, fk.table))})"
                 lines.append(f"{INDENT}with op.batch_alter_table({py_str(table.name)}) "
                              "as batch_op:")
                 lines += call("batch_op.", "drop_constraint",
@@ -131,10 +135,10 @@ class MigrationWriter:
         return lines
 
 
-def _fk_name(table: Table, column: Column, target: str) -> str:
+def fk_name(table: Table, column: Column, target: str) -> str:
     return f"fk_{table.name}_{column.name}_{target}"
 
 
-def _indexes(table: Table) -> list[tuple[str, tuple[str, ...]]]:
+def index_list(table: Table) -> list[tuple[str, tuple[str, ...]]]:
     cols = [(c.name,) for c in table.columns if c.index] + table.indexes
     return [(f"ix_{table.name}_{'_'.join(c)}", c) for c in cols]
