@@ -5,6 +5,7 @@
 #
 #   bash vscode-extension/scripts/e2e.sh          # installs what it needs on first use
 #
+# CSPEC_E2E_SCREENSHOTS: where the screenshots go (default docs/images).
 # CSPEC_E2E_DIR: where code-server and puppeteer-core are installed (default
 # ~/.cache/contractspec-e2e). The server runs this checkout's Python code (PYTHONPATH), with
 # the `python3` on PATH unless CSPEC_E2E_PYTHON names another.
@@ -73,7 +74,7 @@ server_pid=$!
 status=0
 NODE_PATH="$CSPEC_E2E_DIR/node_modules" node "$here/scripts/e2e.mjs" \
   --url "http://127.0.0.1:$port/?folder=$ws" --workspace "$ws" \
-  --screenshots "$repo/docs/images" || status=$?
+  --screenshots "${CSPEC_E2E_SCREENSHOTS:-$repo/docs/images}" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "--- code-server log" >&2
   tail -40 "$work/code-server.log" >&2
