@@ -135,6 +135,10 @@ try {
         if (attempt === 10) throw error;
       }
     }
+    await page
+      .waitForFunction(() => [...document.querySelectorAll(".monaco-hover")].some((e) => e.textContent.includes("Quick Fix")), { timeout: 10_000 })
+      .catch(() => undefined); // the screenshot is nicer with it; the fix itself is tested below
+    await new Promise((r) => setTimeout(r, 800)); // the hover fades in
     await shot(page, "diagnostics");
   });
 
@@ -198,6 +202,12 @@ try {
     const models = readFileSync(path.join(args.workspace, "generated", "shop", "db", "models.py"), "utf8");
     if (!models.includes("note")) throw new Error("generated/shop/db/models.py lacks the new field");
     await page.waitForFunction(() => !document.querySelector(".tab.dirty"), { timeout: WAIT });
+  });
+
+  await step("Check Workspace reports a clean workspace", async () => {
+    await page.keyboard.press("Escape");
+    await command(page, "ContractSpec: Check Workspace");
+    await waitForText(page, ".notification-toast", (t) => t.includes("ContractSpec: no problems in 2 files"));
   });
 } catch {
   exitCode = 1;

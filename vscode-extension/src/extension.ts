@@ -32,12 +32,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.name = "ContractSpec problems";
   status.command = "workbench.actions.view.problems";
   const matrixView = new MatrixView();
-  const ui = { output, previews, matrixView };
+  const watcher = vscode.workspace.createFileSystemWatcher("**/{*.cspec,cspec.toml,cspec.lock}");
+  const ui = { output, previews, matrixView, watcher };
 
   context.subscriptions.push(
     output,
     status,
     matrixView,
+    watcher,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, previews),
     vscode.languages.onDidChangeDiagnostics(() => updateStatus(status)),
     vscode.commands.registerCommand("contractspec.previewRegeneration", () =>
@@ -51,16 +53,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (uri) await vscode.commands.executeCommand(WHO, uri);
     }),
     vscode.commands.registerCommand("contractspec.checkWorkspace", () => checkWorkspace(output)),
-    vscode.commands.registerCommand("contractspec.restartServer", () => restart(context, ui)),
+    vscode.commands.registerCommand("contractspec.restartServer", () => restart(ui)),
     vscode.commands.registerCommand("contractspec.showOutput", () => output.show()),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("contractspec.server")) void restart(context, ui);
+      if (event.affectsConfiguration("contractspec.server")) void restart(ui);
     }),
   );
   updateStatus(status);
   status.show();
   await vscode.commands.executeCommand("setContext", "contractspec.active", true);
-  await start(context, ui);
+  await start(ui);
 }
 
 export async function deactivate(): Promise<void> {
@@ -72,6 +74,7 @@ interface Ui {
   readonly output: vscode.OutputChannel;
   readonly previews: PreviewDocuments;
   readonly matrixView: MatrixView;
+  readonly watcher: vscode.FileSystemWatcher;
 }
 
 // ---- the language client --------------------------------------------------------------
@@ -99,7 +102,7 @@ function probe(launch: Launch): Promise<ProbeFailure | undefined> {
   });
 }
 
-async function start(context: vscode.ExtensionContext, ui: Ui): Promise<void> {
+async function start(ui: Ui): Promise<void> {
   const launch = currentLaunch();
   const failure = await probe(launch);
   if (failure) {
@@ -109,7 +112,7 @@ async function start(context: vscode.ExtensionContext, ui: Ui): Promise<void> {
       if (choice === "Open Settings") {
         void vscode.commands.executeCommand("workbench.action.openSettings", "contractspec.server");
       } else if (choice === "Retry") {
-        void restart(context, ui);
+        void restart(ui);
       }
     });
     return;
@@ -119,11 +122,9 @@ async function start(context: vscode.ExtensionContext, ui: Ui): Promise<void> {
     args: argsFor(launch, "lsp"),
     options: root() === undefined ? {} : { cwd: root() as string },
   };
-  const watcher = vscode.workspace.createFileSystemWatcher("**/{*.cspec,cspec.toml,cspec.lock}");
-  context.subscriptions.push(watcher);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file", language: "cspec" }],
-    synchronize: { fileEvents: watcher },
+    synchronize: { fileEvents: ui.watcher },
     initializationOptions: {
       debounce: vscode.workspace.getConfiguration("contractspec.server").get<number>("debounce", 50),
     },
@@ -147,11 +148,11 @@ async function start(context: vscode.ExtensionContext, ui: Ui): Promise<void> {
   await client.start();
 }
 
-async function restart(context: vscode.ExtensionContext, ui: Ui): Promise<void> {
+async function restart(ui: Ui): Promise<void> {
   const old = client;
   client = undefined;
   await old?.stop().catch(() => undefined);
-  await start(context, ui);
+  await start(ui);
 }
 
 /** A server command sent as is; its failures (spec errors, hand-edited files) are shown. */
