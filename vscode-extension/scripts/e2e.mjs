@@ -1,13 +1,17 @@
 // Drives code-server (the extension installed, a workspace open) with headless chromium:
 // open a spec, see the squiggle and the status bar count, hover, fix the mistake, complete a
 // type, save, preview the regeneration, show who can do what. Run by e2e.sh.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
 const { values: args } = parseArgs({
-  options: { url: { type: "string" }, workspace: { type: "string" }, screenshots: { type: "string" } },
+  options: {
+    url: { type: "string" },
+    workspace: { type: "string" },
+    screenshots: { type: "string" },
+  },
 });
 const require = createRequire(path.join(process.env.CSPEC_E2E_DIR, "node_modules", "_"));
 const puppeteer = require("puppeteer-core");
@@ -208,6 +212,18 @@ try {
     await page.keyboard.press("Escape");
     await command(page, "ContractSpec: Check Workspace");
     await waitForText(page, ".notification-toast", (t) => t.includes("ContractSpec: no problems in 2 files"));
+  });
+
+  await step("a server that cannot start is explained, with the setting to change", async () => {
+    await page.keyboard.press("Escape");
+    // Workspace settings, as a project would set them (the folder is watched).
+    mkdirSync(path.join(args.workspace, ".vscode"), { recursive: true });
+    writeFileSync(
+      path.join(args.workspace, ".vscode", "settings.json"),
+      JSON.stringify({ "contractspec.server.python": "", "contractspec.server.path": "cspec-not-installed" }),
+    );
+    await waitForText(page, ".notification-toast", (t) => t.includes("`cspec-not-installed` was not found on PATH") && t.includes("Open Settings"));
+    await waitForText(page, ".statusbar-item", (t) => t.includes("cspec: not running"));
   });
 } catch {
   exitCode = 1;

@@ -30,10 +30,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const previews = new PreviewDocuments();
   const status = vscode.window.createStatusBarItem("contractspec.problems", vscode.StatusBarAlignment.Left, 10);
   status.name = "ContractSpec problems";
-  status.command = "workbench.actions.view.problems";
   const matrixView = new MatrixView();
   const watcher = vscode.workspace.createFileSystemWatcher("**/{*.cspec,cspec.toml,cspec.lock}");
-  const ui = { output, previews, matrixView, watcher };
+  const ui = { output, previews, matrixView, watcher, status };
 
   context.subscriptions.push(
     output,
@@ -59,7 +58,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (event.affectsConfiguration("contractspec.server")) void restart(ui);
     }),
   );
-  updateStatus(status);
   status.show();
   await vscode.commands.executeCommand("setContext", "contractspec.active", true);
   await start(ui);
@@ -75,6 +73,7 @@ interface Ui {
   readonly previews: PreviewDocuments;
   readonly matrixView: MatrixView;
   readonly watcher: vscode.FileSystemWatcher;
+  readonly status: vscode.StatusBarItem;
 }
 
 // ---- the language client --------------------------------------------------------------
@@ -106,6 +105,7 @@ async function start(ui: Ui): Promise<void> {
   const launch = currentLaunch();
   const failure = await probe(launch);
   if (failure) {
+    updateStatus(ui.status);
     const message = probeMessage(launch, failure);
     ui.output.appendLine(message);
     void vscode.window.showErrorMessage(message, "Open Settings", "Retry").then((choice) => {
@@ -145,6 +145,7 @@ async function start(ui: Ui): Promise<void> {
   };
   client = new LanguageClient("contractspec", "ContractSpec Language Server", serverOptions, clientOptions);
   ui.output.appendLine(`Starting ${commandLine(launch, "lsp")}`);
+  updateStatus(ui.status);
   await client.start();
 }
 
@@ -322,6 +323,13 @@ async function checkWorkspace(output: vscode.OutputChannel): Promise<void> {
 }
 
 function updateStatus(status: vscode.StatusBarItem): void {
+  if (!client) {
+    status.text = "$(warning) cspec: not running";
+    status.tooltip = "ContractSpec: the language server is not running (click for the output)";
+    status.command = "contractspec.showOutput";
+    return;
+  }
+  status.command = "workbench.actions.view.problems";
   const counts = countProblems(
     vscode.languages.getDiagnostics().flatMap(([, diagnostics]) => diagnostics),
   );
