@@ -390,8 +390,9 @@ def _editing(server: CspecServer) -> None:
             if module is None:
                 raise request_failed("cspec.whoCanDoWhat needs the URI of a spec file")
             matrix = access_matrix(world.index, module, world.visible(module.name))
-            ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info,
-                                                         message=matrix.text()))
+            if _show_message(args):
+                ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info,
+                                                             message=matrix.text()))
             return {**matrix.to_json(), "markdown": matrix.markdown()}
         return await ls.guarded("who can do what", None, work)
 
@@ -490,6 +491,12 @@ def _encode_tokens(ls: CspecServer, source: SourceFile,
                  types_[token.type], sum(mods[m] for m in token.modifiers)]
         last_line, last_start = line, start
     return data
+
+
+def _show_message(args: Sequence[Any]) -> bool:
+    """False when an argument `{"showMessage": false}` leaves the display to the client (the
+    VS Code extension shows the matrix as a table)."""
+    return not any(isinstance(a, dict) and a.get("showMessage") is False for a in args)
 
 
 def _first_string(args: Sequence[Any]) -> str | None:
