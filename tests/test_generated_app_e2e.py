@@ -456,10 +456,12 @@ def test_spec_change_then_gen_changes_the_running_app(tmp_path: Path) -> None:
     spec = work / "spec" / "sales.cspec"
     text = spec.read_text()
     text = text.replace("  contactEmail: email? @pii\n  @@unique",
-                        "  contactEmail: email? @pii\n  probability: int(0..100) = 50\n  @@unique")
+                        "  email: email? @pii @renamedFrom(contactEmail)\n"
+                        "  probability: int(0..100) = 50\n  @@unique")
     text = text.replace("    contactEmail: email?\n  }\n  output Deal",
-                        "    contactEmail: email?\n    probability: int(0..100)?\n  }\n"
-                        "  output Deal")
+                        "    email: email? @renamedFrom(contactEmail)\n"
+                        "    probability: int(0..100)?\n  }\n  output Deal")
+    text = text.replace("    contactEmail: email? @pii\n    by", "    email: email? @pii\n    by")
     text = text.replace("grant member: view_deals", "grant member: view_deals, manage_deals")
     text = text.replace("  final won lost", "  transition abandon: open -> lost by member\n"
                         "  final won lost")
@@ -492,13 +494,16 @@ def call(token, path, body):
     r = client.post(path, json=body, headers={{"Authorization": "Bearer " + token}})
     return r.status_code, r.json()
 _, stage = call(owner, "/v1/create-stage", {{"name": "New"}})
-status, deal = call(member, "/v1/create-deal",
-                    {{"title": "T", "amount": "3", "stage": stage["id"], "probability": 70}})
+status, deal = call(member, "/v1/create-deal",  # a client still sending the old name
+                    {{"title": "T", "amount": "3", "stage": stage["id"], "probability": 70,
+                      "contactEmail": "old@example.com"}})
 abandoned = call(member, "/v1/deal-flow/abandon", {{"id": deal["id"]}})
-print(json.dumps([status, deal["probability"], abandoned[0], abandoned[1]["status"],
+print(json.dumps([status, deal["probability"], deal["email"], abandoned[0],
+                  abandoned[1]["status"],
                   "probability" in app.openapi()["components"]["schemas"]["Deal"]["properties"]]))
 """
     ran = subprocess.run([sys.executable, "-c", script], cwd=out, env=env, capture_output=True,
                          text=True, check=False, timeout=120)
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip().splitlines()[-1] == '[201, 70, 200, "lost", true]'
+    assert ran.stdout.strip().splitlines()[-1] == \
+        '[201, 70, "old@example.com", 200, "lost", true]'

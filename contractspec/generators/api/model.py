@@ -95,6 +95,7 @@ class ApiField:
     default: str | None  # a Python literal (the field is not required)
     doc: str | None
     column: str | None = None  # entity fields: the model attribute
+    former: str | None = None  # inputs: the name before an `@renamedFrom(old)`, still accepted
 
     @property
     def required(self) -> bool:
@@ -397,7 +398,11 @@ class _Builder:
         default = None if read else _default(f, value)
         attr = f.name if f.name.isidentifier() and f.name not in _FIELD_RESERVED \
             and not f.name.startswith("model_") and not keyword.iskeyword(f.name) else f.name + "_"
-        return ApiField(f.name, attr, value, f.type.optional, default, f.doc, column=column)
+        renamed = f.attribute("renamedFrom")
+        former = _name_of(renamed.args[0]) if renamed is not None and renamed.args and \
+            not read else None
+        return ApiField(f.name, attr, value, f.type.optional, default, f.doc, column=column,
+                        former=former)
 
     def value(self, module: str, ref: ir.TypeRef, f: ir.FieldDecl | None) -> Value:
         if ref.is_ref:
@@ -440,6 +445,12 @@ def searchable(entity: ir.EntityDecl) -> list[ir.FieldDecl]:
     """The fields `q` searches: text fields that are neither lists nor secrets."""
     return [f for f in entity.fields if f.type.name in SEARCHABLE and not f.type.is_ref
             and not f.type.is_list and f.attribute("secret") is None]
+
+
+def _name_of(expr: ir.Expr) -> str | None:
+    if isinstance(expr, ir.PathExpr) and len(expr.parts) == 1:
+        return expr.parts[0]
+    return str(expr.value) if isinstance(expr, ir.LiteralExpr) else None
 
 
 def _ref(name: str) -> dict[str, Any]:

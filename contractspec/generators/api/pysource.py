@@ -19,6 +19,8 @@ def _field_line(f: ApiField, read: bool) -> list[str]:
     if f.optional:
         annotation += " | None"
     args = [f"alias={py_str(f.name)}"] if f.attr != f.name else []
+    if f.former is not None and not read:  # renamed: the old name is still accepted
+        args = [f"validation_alias=AliasChoices({py_str(f.name)}, {py_str(f.former)})"]
     default = "None" if f.optional and not read else f.default if not read else None
     if args:
         args = ([f"default={default}"] if default is not None else []) + args
@@ -68,7 +70,7 @@ def schemas_module(api: Api, app: str, top: str) -> str:
     typing = [n for n in ("Annotated", "Any") if f"{n}[" in text]
     imports += [f"from typing import {', '.join(typing)}"] if typing else []
     imports += [""] if uses or typing else []
-    pyd = ["BaseModel", "ConfigDict", "Field", "JsonValue"]
+    pyd = ["AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue"]
     pyd = [n for n in pyd if n == "BaseModel" or f"{n}(" in text or f"{n} " in text]
     imports.append(f"from pydantic import {', '.join(pyd)}")
     local = [f"from {app} import enums"] if "enums." in text else []
