@@ -131,7 +131,9 @@ async def test_lens_preview_and_apply_through_the_writer(
 
     replace_text(client, document, WITH_SKU, 2)  # unsaved
     changed = await command(client, "cspec.previewRegeneration", document)
-    assert {f["status"] for f in changed["files"]} == {"changed"}
+    added = [f["path"] for f in changed["files"] if f["status"] == "added"]
+    assert {f["status"] for f in changed["files"]} == {"changed", "added"}
+    assert len(added) == 1 and "/migrations/versions/0002_" in added[0]  # a new revision
     models = next(f for f in changed["files"] if f["path"].endswith("db/models.py"))
     assert "sku" in models["diff"] and models["added"] >= 1
     assert await lens_titles(client, document) == [
