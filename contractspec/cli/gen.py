@@ -18,10 +18,16 @@ from contractspec.cli.common import (
     add_color_option,
     add_command,
     err,
+    path_shower,
     shown_path,
     use_color,
 )
 from contractspec.cli.render import plural
+from contractspec.evolve.base import BaseError
+from contractspec.evolve.lock import LOCK_NAME
+from contractspec.evolve.migration_sql import DIALECTS
+from contractspec.evolve.plan import Base, resolve_base, review
+from contractspec.evolve.plan_report import json_plan, markdown_plan, text_plan
 from contractspec.generators.base import (
     GeneratorError,
     GeneratorFailure,
@@ -57,6 +63,12 @@ interrupted run leaves the previous tree intact.
 --check writes nothing and exits 1 when the output folder differs from a fresh generation
 (a CI drift gate); --dry-run prints what would change with line counts; --watch regenerates
 whenever a spec file or cspec.toml is saved (Ctrl-C stops it).
+
+--plan writes nothing and prints one reviewable plan: the spec changes (a unified diff
+against --base REF, a git ref), the classified change list of `cspec diff` (against
+--base, else cspec.lock), the generated files that change with their diffs, and the SQL of
+the new Alembic revisions for --dialect (Alembic offline mode on a temporary copy of the
+new output), as --format text, markdown or json.
 Exit codes: 0 done (or no drift), 1 spec errors, drift or hand-edited files, 2 usage, I/O or
 configuration error, 3 a generator failed (a bug in it).
 """
@@ -67,7 +79,11 @@ EXAMPLES = [
     ("cspec gen --check", "in CI: fail if the committed output is stale"),
     ("cspec gen --target db --out build", "only the database target, into build/"),
     ("cspec gen --watch", "regenerate on every saved spec change"),
+    ("cspec gen --plan --base main", "everything a reviewer needs, against branch main"),
+    ("cspec gen --plan --dialect postgresql --format markdown",
+     "the plan as a pull-request comment, with PostgreSQL SQL"),
 ]
+PLAN_OPTIONS = ("base", "dialect", "format")
 
 WATCH_INTERVAL = 0.3  # seconds between two looks at the specs' modification times
 PROGRESS_AFTER = 1.0  # a run longer than this reports progress on stderr
@@ -91,6 +107,16 @@ def register(subparsers: Subparsers) -> None:
                       help="write nothing; print what would be added, changed and removed")
     mode.add_argument("--watch", action="store_true",
                       help="regenerate on every saved change of a spec file or cspec.toml")
+    mode.add_argument("--plan", action="store_true",
+                      help="write nothing; print the spec changes, the change list, the file "
+                           "diffs and the migration SQL")
+    parser.add_argument("--base", metavar="REF|LOCKFILE",
+                        help=f"with --plan: a git ref or lock file to compare the specs with "
+                             f"(default: {LOCK_NAME}, when there is one)")
+    parser.add_argument("--dialect", choices=tuple(DIALECTS),
+                        help="with --plan: the database of the migration SQL (default: sqlite)")
+    parser.add_argument("--format", choices=("text", "markdown", "json"),
+                        help="with --plan: output format (default: text)")
     parser.add_argument("--force", action="store_true",
                         help="overwrite generated files even if they were edited by hand")
     parser.add_argument("--list", action="store_true",
@@ -103,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.list:
             return _list_targets()
+        given = [f"--{name}" for name in PLAN_OPTIONS if getattr(args, name) is not None]
+        if given and not args.plan:
+            raise UsageError(f"{', '.join(given)}: only with --plan")
         if args.watch:
             return _watch(args)
         return _generate(args)
@@ -141,8 +170,9 @@ def _generate(args: argparse.Namespace) -> int:
         err("nothing generated: fix the errors above first")
         return EXIT_ERRORS
     progress(f"checked {plural(len(user_files(analysis)), 'file')}")
+    base = _plan_base(analysis, args.base) if args.plan else None
     out_dir = _out_dir(analysis, args.out)
-    if not (args.check or args.dry_run) and recover(out_dir):
+    if not (args.check or args.dry_run or args.plan) and recover(out_dir):
         print(f"finished the interrupted previous run in {shown_path(out_dir)}", file=sys.stderr)
     output = generate(analysis, args.target, progress, builtin_registry(), out_dir)
     the_plan = plan(out_dir, output, scope=args.target or None)
@@ -151,6 +181,9 @@ def _generate(args: argparse.Namespace) -> int:
         return _report_check(the_plan)
     if args.dry_run:
         _report_dry_run(the_plan)
+        return EXIT_OK
+    if base is not None:
+        _report_plan(args, analysis, the_plan, base)
         return EXIT_OK
     try:
         apply(the_plan, force=args.force)
@@ -206,6 +239,26 @@ def _report_dry_run(the_plan: Plan) -> None:
         print(f"{change.status.value:<9} {_shown(the_plan, change.path)}  "
               f"+{added} \N{MINUS SIGN}{removed}{note}")
     print("would write: " + summary(the_plan))
+
+
+def _plan_base(analysis: Analysis, base: str | None) -> Base:
+    try:
+        return resolve_base(analysis.config.root, base, shown_path)
+    except BaseError as error:
+        raise UsageError(str(error)) from error
+
+
+def _report_plan(args: argparse.Namespace, analysis: Analysis, the_plan: Plan,
+                 base: Base) -> None:
+    review_plan = review(analysis, the_plan, base, args.dialect or "sqlite")
+    show, out_name = path_shower(analysis), shown_path(the_plan.out_dir)
+    if args.format == "json":
+        text = json_plan(review_plan, show)
+    elif args.format == "markdown":
+        text = markdown_plan(review_plan, show, out_name)
+    else:
+        text = text_plan(review_plan, show, use_color(args.color, sys.stdout), out_name)
+    sys.stdout.write(text + "\n")
 
 
 def _report_written(the_plan: Plan) -> None:

@@ -43,6 +43,12 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 
 def git_base(root: Path, ref: str) -> Json:
     """The lock of the specs of the workspace at `root` as they were at the git `ref`."""
+    return git_snapshot(root, ref)[0]
+
+
+def git_snapshot(root: Path, ref: str) -> tuple[Json, dict[str, str]]:
+    """The lock of the specs of the workspace at `root` as they were at the git `ref`, and
+    their texts by file name (as the analysis names them; the std library aside)."""
     if ref.startswith("-") or not ref.strip():
         raise BaseError(f"not a git ref: {ref!r}")
     top = _git(["rev-parse", "--show-toplevel"], root)
@@ -69,4 +75,6 @@ def git_base(root: Path, ref: str) -> Json:
             raise BaseError(f"the specs at `{ref}` have {len(errors)} error(s), so they cannot "
                             f"be compared; the first: {first.span.file}:{first.span.start_line}"
                             f": {first.code} {first.message}")
-        return build_lock(analysis.program)
+        texts = {name: source.text for name, source in analysis.sources.items()
+                 if not name.startswith("<")}
+        return build_lock(analysis.program), texts

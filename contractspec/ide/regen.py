@@ -1,5 +1,6 @@
 """Regeneration preview: what `cspec gen` would change in the output folder, for the
-current analysis (unsaved buffers included), generated in memory.
+current analysis (unsaved buffers included), generated in memory, and the reviewable plan
+of `cspec gen --plan` (contractspec/evolve/plan.py).
 
 The generators see the whole program, so a preview is always the workspace's. Nothing is
 generated while the specs have errors: the preview is then a refusal with the reason.
@@ -8,10 +9,14 @@ generated while the specs have errors: the preview is then a refusal with the re
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from contractspec.analysis import Analysis
+from contractspec.evolve.base import BaseError
+from contractspec.evolve.migration_sql import DIALECTS, Migration, migration_sql, revision_files
+from contractspec.evolve.plan import FileDiff, file_diffs, resolve_base, review
+from contractspec.evolve.plan_report import markdown_plan, text_plan
 from contractspec.generators.base import GeneratorError, Output
 from contractspec.generators.pipeline import default_out_dir, generate, summary
 from contractspec.generators.writer import (
@@ -24,7 +29,7 @@ from contractspec.generators.writer import (
     recover,
 )
 
-SHOWN = (Status.ADDED, Status.CHANGED, Status.REMOVED)
+PLAN_FORMATS = ("text", "markdown")
 
 
 class RegenerationError(Exception):
@@ -32,23 +37,10 @@ class RegenerationError(Exception):
 
 
 @dataclass(frozen=True)
-class FileDiff:
-    path: str  # relative to the output folder
-    status: str  # added, changed or removed
-    added: int
-    removed: int
-    diff: str
-    edited: bool  # edited by hand since cspec wrote it: applying would overwrite it
-
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "status": self.status, "added": self.added,
-                "removed": self.removed, "diff": self.diff, "edited": self.edited}
-
-
-@dataclass(frozen=True)
 class Preview:
     plan: Plan
     files: tuple[FileDiff, ...]
+    review: str | None = None  # the reviewable plan, rendered (see Regenerator.review)
 
     @property
     def summary(self) -> str:
@@ -64,17 +56,32 @@ class Preview:
         return f"Regenerate: {count} file{'' if count == 1 else 's'} change"
 
     def to_json(self) -> dict[str, object]:
-        return {"summary": self.summary, "outDir": str(self.plan.out_dir),
-                "files": [f.to_json() for f in self.files]}
+        result: dict[str, object] = {"summary": self.summary, "outDir": str(self.plan.out_dir),
+                                     "files": [f.to_json() for f in self.files]}
+        if self.review is not None:
+            result["plan"] = self.review
+        return result
 
 
 def preview_of(the_plan: Plan) -> Preview:
-    files = []
-    for change in the_plan.by_status(*SHOWN):
-        added, removed = change.line_counts()
-        files.append(FileDiff(change.path, change.status.value, added, removed, change.diff(),
-                              change.edited))
-    return Preview(the_plan, tuple(files))
+    return Preview(the_plan, file_diffs(the_plan))
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What `cspec gen --plan`'s options say: the base, the SQL dialect, the format."""
+
+    base: str | None = None  # a git ref or lock file (relative to the workspace root)
+    dialect: str = "sqlite"
+    format: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise RegenerationError(f"unknown dialect {self.dialect!r}: one of "
+                                    f"{', '.join(DIALECTS)}")
+        if self.format not in PLAN_FORMATS:
+            raise RegenerationError(f"unknown plan format {self.format!r}: one of "
+                                    f"{', '.join(PLAN_FORMATS)}")
 
 
 class Regenerator:
@@ -84,6 +91,7 @@ class Regenerator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last: tuple[Analysis, Output] | None = None
+        self._sql: tuple[tuple[object, ...], tuple[Migration, ...]] | None = None
 
     def output(self, analysis: Analysis) -> Output:
         """The generated files of a clean analysis, in memory. Raises RegenerationError."""
@@ -112,6 +120,34 @@ class Regenerator:
             return preview_of(plan(out_dir(analysis), output))
         except WriterError as error:
             raise RegenerationError(str(error)) from error
+
+    def review(self, analysis: Analysis, options: PlanOptions) -> Preview:
+        """The preview with the reviewable plan of `cspec gen --plan` rendered in it.
+        Raises RegenerationError (also for a base that cannot be read)."""
+        preview = self.preview(analysis)
+        root = analysis.config.root
+        base = options.base
+        if base is not None and (root / base).is_file():
+            base = str(root / base)
+        try:
+            reviewed = review(analysis, preview.plan, resolve_base(root, base),
+                              options.dialect, self._migration_sql)
+        except BaseError as error:
+            raise RegenerationError(str(error)) from error
+        render = markdown_plan if options.format == "markdown" else text_plan
+        return replace(preview, review=render(reviewed, str))
+
+    def _migration_sql(self, the_plan: Plan, dialect: str) -> tuple[Migration, ...]:
+        """The migrations' SQL, rendered again only when the added revisions change."""
+        added = tuple((c.path, c.new) for c in revision_files(the_plan, Status.ADDED))
+        key = (dialect, added)
+        with self._lock:
+            if self._sql is not None and self._sql[0] == key:
+                return self._sql[1]
+        migrations = migration_sql(the_plan, dialect)
+        with self._lock:
+            self._sql = (key, migrations)
+        return migrations
 
     def write(self, analysis: Analysis) -> Preview:
         """Regenerate through the writer, as `cspec gen` does (an interrupted run is finished

@@ -1,6 +1,11 @@
 """Regeneration over LSP: the `Regenerate: …` code lens, the preview and apply commands, and
 the same two as code actions on a declaration.
 
+`cspec.previewRegeneration [uri] [{"base", "dialect", "format"}]` returns the files that
+would change and, in `plan`, the reviewable plan of `cspec gen --plan` (spec diff against
+`base`, a git ref; the change list against `base` or cspec.lock; the file diffs; the
+migration SQL for `dialect`, sqlite or postgresql) as `format` text or markdown.
+
 `cspec.applyRegeneration` sends the files as a `WorkspaceEdit` (file creations and text
 edits, so the editor's undo works) when the client supports creating files, then records
 the manifest through the writer; otherwise it writes through the same atomic writer and
@@ -17,7 +22,7 @@ from lsprotocol import types as lsp
 
 from contractspec.analysis import Analysis
 from contractspec.generators.writer import Plan, Status
-from contractspec.ide.regen import Preview, RegenerationError, conflicts_message
+from contractspec.ide.regen import PlanOptions, Preview, RegenerationError, conflicts_message
 from contractspec.ide.world import World
 from contractspec.server.app import CspecServer, request_failed
 
@@ -35,7 +40,8 @@ def register(server: CspecServer) -> None:
         async def work() -> dict[str, object] | None:
             world = await ls.analysed()
             _check_uri(ls, world.analysis.sources, args)
-            result = await _off_loop(lambda: regenerator.preview(world.analysis))
+            options = _plan_options(args)
+            result = await _off_loop(lambda: regenerator.review(world.analysis, options))
             return result.to_json()
         return await ls.guarded("regeneration preview", None, work)
 
@@ -133,6 +139,19 @@ def _check_uri(ls: CspecServer, sources: Any, args: Sequence[Any]) -> None:
     name = ls.paths.name(uri)
     if name is None or name not in sources:
         raise request_failed(f"cspec: {uri} is not a spec file of the workspace")
+
+
+def _plan_options(args: Sequence[Any]) -> PlanOptions:
+    given = next((a for a in args if isinstance(a, dict)), {})
+    base, dialect, form = given.get("base"), given.get("dialect", "sqlite"), \
+        given.get("format", "text")
+    if not (base is None or isinstance(base, str)) or not isinstance(dialect, str) or \
+            not isinstance(form, str):
+        raise request_failed("cspec: the preview options base, dialect and format are strings")
+    try:
+        return PlanOptions(base, dialect, form)
+    except RegenerationError as error:
+        raise request_failed(f"cspec: {error}") from error
 
 
 def _resource_operations(ls: CspecServer, kind: str) -> bool:
