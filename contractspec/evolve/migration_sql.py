@@ -79,11 +79,13 @@ def _revision_ids(content: bytes | None) -> tuple[str | None, str | None, str | 
             target, value = node.target, node.value
         else:
             continue
-        if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
-            found[target.id] = value.value
+        if isinstance(target, ast.Name):
+            found[target.id] = value.value if isinstance(value, ast.Constant) else value
     revision, down = found.get("revision"), found.get("down_revision")
-    if not isinstance(revision, str) or not (down is None or isinstance(down, str)):
-        return None, None, "no `revision` string (or a merge of several down revisions)"
+    if not isinstance(revision, str) or "down_revision" not in found or not (
+            down is None or isinstance(down, str)):
+        return None, None, ("no `revision` and `down_revision` strings (a merge of several "
+                            "revisions is not shown)")
     return revision, down, None
 
 
