@@ -85,6 +85,48 @@ on unapproved breaking changes:
 On release branches, `cspec diff` (against the committed `cspec.lock`) shows what the next
 release changes; `cspec release --version X` then records it.
 
+## Reviewing a regeneration: `cspec gen --plan`
+
+```
+cspec gen [PATH] --plan [--base REF|LOCKFILE] [--dialect sqlite|postgresql]
+          [--format text|markdown|json] [--target NAME ...] [--out DIR]
+```
+
+`cspec gen --plan` writes nothing and prints, in one place, everything a reviewer needs
+before the output folder changes:
+
+1. **Spec changes**: a unified diff of the spec files against `--base REF` (a git ref: the
+   specs as they were there). A lock holds no spec texts, so without a git ref this section
+   says `spec diff: give --base REF`.
+2. **Change list**: the classified changes of `cspec diff`, against `--base` (a git ref or a
+   lock file) or else the workspace's `cspec.lock`; without either it says so.
+3. **Generated files**: every file the regeneration adds, changes or removes, with
+   `+N \N{MINUS SIGN}M` line counts, then their unified diffs (what `--dry-run` lists, with
+   the content). Files no longer generated but edited by hand are listed as kept.
+4. **Migration SQL** for `--dialect` (default `sqlite`): each Alembic revision the
+   regeneration adds under `<app>/migrations/versions/` (the first run's `0001_initial.py`
+   included) rendered by Alembic's offline mode, `alembic upgrade <down_revision>:<revision>
+   --sql`, on a temporary copy of the new output with a dummy `DATABASE_URL` of the dialect
+   (offline mode never connects: no database is needed, only Alembic and, for PostgreSQL,
+   the `psycopg` driver the generated app uses). Without a new revision it says `no
+   migration`; a revision rewritten in place is named. A revision that cannot be rendered
+   says why instead of its SQL.
+
+`--format text` (default) prints `== section ==` blocks; `markdown` is a pull-request
+comment or review document (the change list as `cspec diff --format markdown` shows it, the
+file diffs folded in `<details>`, the SQL in `sql` blocks); `json` is one document
+(`version: 1`, `specDiff`, `changes`, `files`, `migrations`, ...). Exit codes are those of
+`--dry-run`: **0** (whatever the plan shows; gate on `cspec diff --fail-on` for that), **1**
+spec errors (nothing is planned), **2** usage errors (a `--base` that cannot be read).
+
+```yaml
+# .github/workflows/specs.yml (excerpt): the plan of a pull request, as a comment
+- run: cspec gen --plan --base origin/${{ github.base_ref }} --format markdown > plan.md
+```
+
+The editor's regeneration preview (`cspec.previewRegeneration`, docs/editors.md) returns the
+same plan in its `plan` field, for the unsaved text.
+
 ## Versioned contracts
 
 A released operation or event version is a public contract. `cspec check` compares the specs
