@@ -13,8 +13,8 @@ import pytest
 
 from contractspec.analysis import analyze_workspace
 from contractspec.cli.main import main
-from contractspec.evolve import plan as plan_module
-from contractspec.evolve.migration_sql import migration_sql
+from contractspec.generators.migration_sql import migration_sql
+from contractspec.generators.review import spec_diff
 from contractspec.generators.writer import Change, Manifest, Plan, Status
 from contractspec.ide import regen
 from contractspec.ide.regen import PlanOptions, RegenerationError, Regenerator
@@ -200,12 +200,12 @@ def test_usage_errors(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_spec_diff_names_added_and_removed_files() -> None:
-    diff = plan_module.spec_diff({"spec/a.cspec": "module a\n", "spec/b.cspec": "module b"},
-                                 {"spec/a.cspec": "module a\n", "spec/c.cspec": "module c\n"})
+    diff = spec_diff({"spec/a.cspec": "module a\n", "spec/b.cspec": "module b"},
+                     {"spec/a.cspec": "module a\n", "spec/c.cspec": "module c\n"})
     assert diff == ("--- a/spec/b.cspec\n+++ /dev/null\n@@ -1 +0,0 @@\n-module b\n"
                     "\\ No newline at end of file\n"
                     "--- /dev/null\n+++ b/spec/c.cspec\n@@ -0,0 +1 @@\n+module c\n")
-    assert plan_module.spec_diff({"x": "same"}, {"x": "same"}) == ""
+    assert spec_diff({"x": "same"}, {"x": "same"}) == ""
 
 
 def _revision_plan(folder: Path, files: dict[str, bytes]) -> Plan:

@@ -25,15 +25,15 @@ from contractspec.cli.common import (
 from contractspec.cli.render import plural
 from contractspec.evolve.base import BaseError
 from contractspec.evolve.lock import LOCK_NAME
-from contractspec.evolve.migration_sql import DIALECTS
-from contractspec.evolve.plan import Base, resolve_base, review
-from contractspec.evolve.plan_report import json_plan, markdown_plan, text_plan
 from contractspec.generators.base import (
     GeneratorError,
     GeneratorFailure,
     builtin_registry,
 )
+from contractspec.generators.migration_sql import DIALECTS
 from contractspec.generators.pipeline import default_out_dir, generate, summary
+from contractspec.generators.review import Base, resolve_base, review
+from contractspec.generators.review_report import json_plan, markdown_plan, text_plan
 from contractspec.generators.writer import (
     ConflictError,
     Plan,

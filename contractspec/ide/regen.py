@@ -1,6 +1,6 @@
 """Regeneration preview: what `cspec gen` would change in the output folder, for the
 current analysis (unsaved buffers included), generated in memory, and the reviewable plan
-of `cspec gen --plan` (contractspec/evolve/plan.py).
+of `cspec gen --plan` (contractspec/generators/review.py).
 
 The generators see the whole program, so a preview is always the workspace's. Nothing is
 generated while the specs have errors: the preview is then a refusal with the reason.
@@ -14,11 +14,11 @@ from pathlib import Path
 
 from contractspec.analysis import Analysis
 from contractspec.evolve.base import BaseError
-from contractspec.evolve.migration_sql import DIALECTS, Migration, migration_sql, revision_files
-from contractspec.evolve.plan import FileDiff, file_diffs, resolve_base, review
-from contractspec.evolve.plan_report import markdown_plan, text_plan
 from contractspec.generators.base import GeneratorError, Output
+from contractspec.generators.migration_sql import DIALECTS, Migration, migration_sql, revision_files
 from contractspec.generators.pipeline import default_out_dir, generate, summary
+from contractspec.generators.review import FileDiff, file_diffs, resolve_base, review
+from contractspec.generators.review_report import markdown_plan, text_plan
 from contractspec.generators.writer import (
     ConflictError,
     Plan,

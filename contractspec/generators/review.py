@@ -1,8 +1,8 @@
 """One reviewable plan of a regeneration, as `cspec gen --plan` prints it and the editor's
 regeneration preview returns it: the spec changes (a unified diff against a git ref), the
 classified change list (as `cspec diff`), the generated files that change (with their diffs)
-and the SQL of the new migrations (contractspec/evolve/migration_sql.py). Rendered by
-contractspec/evolve/plan_report.py.
+and the SQL of the new migrations (contractspec/generators/migration_sql.py). Rendered by
+contractspec/generators/review_report.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contractspec.analysis import Analysis
 from contractspec.evolve.base import default_base, git_snapshot, lock_base
 from contractspec.evolve.changes import Change, analyse_changes
 from contractspec.evolve.lock import LOCK_NAME, Json
-from contractspec.evolve.migration_sql import Migration, migration_sql, revision_files
+from contractspec.generators.migration_sql import Migration, migration_sql, revision_files
 from contractspec.generators.pipeline import summary
 from contractspec.generators.writer import Plan, Status
 

@@ -1,4 +1,4 @@
-"""A regeneration plan (contractspec/evolve/plan.py) as text, Markdown or JSON.
+"""A regeneration plan (contractspec/generators/review.py) as text, Markdown or JSON.
 
 JSON shape (version 1)::
 
@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 
 from contractspec.evolve.catalog import Level
-from contractspec.evolve.plan import ReviewPlan
 from contractspec.evolve.report import markdown_report, text_report
+from contractspec.generators.review import ReviewPlan
 
 JSON_VERSION = 1
 THRESHOLD = Level.BREAKING  # what the verdict of the change list counts as failing
