@@ -69,8 +69,10 @@ against --base REF, a git ref), the classified change list of `cspec diff` (agai
 --base, else cspec.lock), the generated files that change with their diffs, and the SQL of
 the new Alembic revisions for --dialect (Alembic offline mode on a temporary copy of the
 new output), as --format text, markdown or json.
-Exit codes: 0 done (or no drift), 1 spec errors, drift or hand-edited files, 2 usage, I/O or
-configuration error, 3 a generator failed (a bug in it).
+
+Exit codes: 0 done (or no drift; --dry-run and --plan always), 1 spec errors, drift or
+hand-edited files, 2 usage, I/O or configuration error (or a --base that cannot be read),
+3 a generator failed (a bug in it).
 """
 
 EXAMPLES = [
@@ -80,8 +82,7 @@ EXAMPLES = [
     ("cspec gen --target db --out build", "only the database target, into build/"),
     ("cspec gen --watch", "regenerate on every saved spec change"),
     ("cspec gen --plan --base main", "everything a reviewer needs, against branch main"),
-    ("cspec gen --plan --dialect postgresql --format markdown",
-     "the plan as a pull-request comment, with PostgreSQL SQL"),
+    ("cspec gen --plan --format markdown", "the plan as a pull-request comment"),
 ]
 PLAN_OPTIONS = ("base", "dialect", "format")
 
