@@ -131,8 +131,10 @@ def test_plan_after_a_generation_shows_the_changed_files_and_the_migration(
         assert all(m["downRevision"] for m in added)
     else:  # the initial revision is rewritten in place
         assert plan["revisionsChangedInPlace"] == [f"{VERSIONS}0001_initial.py"]
-    text = gen(capsys, str(repo), "--plan", "--base", "HEAD")[1]
+    text = gen(capsys, str(repo), "--plan", "--base", "HEAD", "--color", "always")[1]
     assert ("no migration" in text) is not bool(added)
+    assert "\x1b[32m+    probability" in text and "\x1b[31m-query scoreDeal" in text
+    assert "\x1b[1;31mbreaking\x1b[0m CX101" in text
     assert tree(repo / "generated") == before
 
 
