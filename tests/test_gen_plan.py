@@ -127,12 +127,17 @@ def test_plan_after_a_generation_shows_the_changed_files_and_the_migration(
     added = plan["migrations"]
     if added:  # the db target writes a new revision per spec change
         assert all(m["path"].startswith(VERSIONS) and m["problem"] is None for m in added)
-        assert "probability" in "".join(m["sql"] for m in added)
+        sql = "".join(m["sql"] for m in added)  # rehearsed on SQLite: the table is rebuilt
+        assert "probability INTEGER" in sql and "UPDATE alembic_version" in sql
+        assert "PRAGMA" not in sql and "sqlite_master" not in sql
         assert all(m["downRevision"] for m in added)
     else:  # the initial revision is rewritten in place
         assert plan["revisionsChangedInPlace"] == [f"{VERSIONS}0001_initial.py"]
-    text = gen(capsys, str(repo), "--plan", "--base", "HEAD", "--color", "always")[1]
+    text = gen(capsys, str(repo), "--plan", "--base", "HEAD", "--color", "always",
+               "--dialect", "postgresql")[1]
     assert ("no migration" in text) is not bool(added)
+    if added:  # offline mode: plain ALTER statements
+        assert "ALTER TABLE sales_deal ADD COLUMN probability INTEGER" in text
     assert "\x1b[32m+    probability" in text and "\x1b[31m-query scoreDeal" in text
     assert "\x1b[1;31mbreaking\x1b[0m CX101" in text
     assert tree(repo / "generated") == before
@@ -233,10 +238,11 @@ def test_revisions_that_cannot_be_rendered_say_why(tmp_path: Path) -> None:
         "app/migrations/versions/0001_initial.py": b"revision: str = 'a'\n"
                                                    b"down_revision = None\n",
     })
-    (only,) = migration_sql(failing, "postgresql")
-    assert (only.revision, only.down_revision, only.sql) == ("a", None, None)
-    assert only.problem is not None and "Alembic failed" in only.problem
-    assert "broken env" in only.problem
+    for dialect in ("sqlite", "postgresql"):
+        (only,) = migration_sql(failing, dialect)
+        assert (only.revision, only.down_revision, only.sql) == ("a", None, None)
+        assert only.problem is not None and "Alembic failed" in only.problem
+        assert "broken env" in only.problem
     assert not any(tmp_path.iterdir())  # rendered in a temporary copy
 
 

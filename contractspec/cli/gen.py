@@ -67,8 +67,9 @@ whenever a spec file or cspec.toml is saved (Ctrl-C stops it).
 --plan writes nothing and prints one reviewable plan: the spec changes (a unified diff
 against --base REF, a git ref), the classified change list of `cspec diff` (against
 --base, else cspec.lock), the generated files that change with their diffs, and the SQL of
-the new Alembic revisions for --dialect (Alembic offline mode on a temporary copy of the
-new output), as --format text, markdown or json.
+the new Alembic revisions for --dialect (on a temporary copy of the new output: Alembic
+offline mode for postgresql, a rehearsal on a scratch database for sqlite), as --format
+text, markdown or json.
 
 Exit codes: 0 done (or no drift; --dry-run and --plan always), 1 spec errors, drift or
 hand-edited files, 2 usage, I/O or configuration error (or a --base that cannot be read),

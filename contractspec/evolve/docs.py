@@ -105,10 +105,13 @@ before the output folder changes:
    the content). Files no longer generated but edited by hand are listed as kept.
 4. **Migration SQL** for `--dialect` (default `sqlite`): each Alembic revision the
    regeneration adds under `<app>/migrations/versions/` (the first run's `0001_initial.py`
-   included) rendered by Alembic's offline mode, `alembic upgrade <down_revision>:<revision>
-   --sql`, on a temporary copy of the new output with a dummy `DATABASE_URL` of the dialect
-   (offline mode never connects: no database is needed, only Alembic and, for PostgreSQL,
-   the `psycopg` driver the generated app uses). Without a new revision it says `no
+   included), rendered on a temporary copy of the new output. For `postgresql` that is
+   Alembic's offline mode, `alembic upgrade <down_revision>:<revision> --sql`, with a dummy
+   `DATABASE_URL` (offline mode never connects: no server is needed, only the `psycopg`
+   driver the generated app uses). SQLite rebuilds a changed table (Alembic's batch mode),
+   which offline mode cannot render, so for `sqlite` the revision is rehearsed on a scratch
+   SQLite database (upgraded to `down_revision`, then to the revision) and every statement
+   it runs is shown, schema reads and PRAGMAs aside. Without a new revision it says `no
    migration`; a revision rewritten in place is named. A revision that cannot be rendered
    says why instead of its SQL.
 

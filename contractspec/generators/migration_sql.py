@@ -1,9 +1,15 @@
 """The SQL of the new Alembic revisions a regeneration adds, for one dialect.
 
-Every revision file a writer plan adds under `<app>/migrations/versions/` is rendered by
-Alembic's offline mode (`alembic upgrade <down_revision>:<revision> --sql`; from the start
-for a first revision) on a temporary copy of the planned output, with `DATABASE_URL` set to
-a dummy URL of the dialect: offline mode never connects. The output folder is not touched.
+Every revision file a writer plan adds under `<app>/migrations/versions/` is rendered on a
+temporary copy of the planned output (the output folder is not touched):
+
+- PostgreSQL: Alembic's offline mode (`alembic upgrade <down_revision>:<revision> --sql`;
+  from the start for a first revision) with `DATABASE_URL` set to a dummy URL: offline mode
+  never connects.
+- SQLite: offline mode cannot render batch operations (SQLite rebuilds a changed table, and
+  Alembic must read the table to do that), so the revision is rehearsed on a scratch SQLite
+  database instead: upgraded to `down_revision`, then to the revision while every statement
+  is recorded (schema reads and PRAGMAs left out).
 """
 
 from __future__ import annotations
@@ -20,10 +26,35 @@ from pathlib import Path
 
 from contractspec.generators.writer import Change, Plan, Status
 
-DIALECTS = {"sqlite": "sqlite:///plan.db",
-            "postgresql": "postgresql+psycopg://user:password@localhost/plan"}
+DIALECTS = ("sqlite", "postgresql")
+OFFLINE_URL = "postgresql+psycopg://user:password@localhost/plan"  # never connected to
 REVISION = re.compile(r"^(?P<app>(?:[^/]+/)*[^/]+)/migrations/versions/[^/]+\.py$")
 TIMEOUT = 300  # seconds for one Alembic run: a bound against a hung subprocess
+
+# Run in the copy of the output: argv = alembic.ini, down revision ("" for none), revision.
+REHEARSAL = r'''
+import re, sys
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+config, down, revision = Config(sys.argv[1]), sys.argv[2], sys.argv[3]
+if down:
+    command.upgrade(config, down)
+noise = re.compile(r"\s*(PRAGMA\b|SELECT\b.*\b(sqlite_(temp_)?master|alembic_version)\b)",
+                   re.I | re.S)  # schema reads and connection settings
+statements = []
+
+def record(conn, cursor, statement, parameters, context, executemany):
+    if not noise.match(statement):
+        shown = statement.strip().replace("\t", "    ") + ";"
+        statements.append(shown + (f"\n-- parameters: {parameters!r}" if parameters else ""))
+
+event.listen(Engine, "before_cursor_execute", record)
+command.upgrade(config, revision)
+print("\n\n".join(statements))
+'''
 
 
 @dataclass(frozen=True)
@@ -122,9 +153,13 @@ def _render(change: Change, tree: Path, dialect: str) -> Migration:
     config = f"{match['app']}/alembic.ini"
     if not (tree / config).is_file():
         return Migration(path, revision, down, None, f"no {config} in the generated output")
-    span = revision if down is None else f"{down}:{revision}"
-    command = [sys.executable, "-m", "alembic", "-c", config, "upgrade", span, "--sql"]
-    env = {**os.environ, "DATABASE_URL": DIALECTS[dialect]}
+    if dialect == "sqlite":
+        command = [sys.executable, "-c", REHEARSAL, config, down or "", revision]
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tree.resolve() / 'rehearsal.db'}"}
+    else:
+        span = revision if down is None else f"{down}:{revision}"
+        command = [sys.executable, "-m", "alembic", "-c", config, "upgrade", span, "--sql"]
+        env = {**os.environ, "DATABASE_URL": OFFLINE_URL}
     try:
         done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
                               check=False, timeout=TIMEOUT)
