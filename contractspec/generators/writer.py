@@ -247,6 +247,7 @@ def apply(plan: Plan, force: bool = False, hook: Hook | None = None) -> None:
             _write_new(staging / name, change.new, _mode(out / change.path))
             moves.append((name, change.path))
             step(f"staged {change.path}")
+        _sync_staged(staging, [name for name, _ in moves])
         deletes = [c.path for c in plan.by_status(Status.REMOVED)]
         journal = {"moves": moves, "deletes": deletes, "manifest": plan.manifest.to_json()}
         _replace_with(out / JOURNAL, (json.dumps(journal, indent=2) + "\n").encode())
@@ -307,12 +308,22 @@ def _mode(path: Path) -> int | None:
 
 
 def _write_new(path: Path, content: bytes, mode: int | None) -> None:
+    """Write a staged file (made durable by `_sync_staged` before the commit point)."""
     with open(path, "wb") as stream:
         stream.write(content)
-        stream.flush()
-        os.fsync(stream.fileno())
     if mode is not None:
         os.chmod(path, mode)
+
+
+def _sync_staged(staging: Path, names: list[str]) -> None:
+    """Make the staged files durable: one `sync()` where the platform has it (an fsync per
+    file cost 9 s for 2,000 files), else an fsync per file."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for name in names:
+        with open(staging / name, "rb+") as stream:
+            os.fsync(stream.fileno())
 
 
 def _replace_with(path: Path, content: bytes) -> None:
