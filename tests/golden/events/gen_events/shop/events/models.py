@@ -93,6 +93,28 @@ class Address(BaseModel):
     lines: list[Line] | None = None
 
 
+class InvitationRevokedV1Payload(BaseModel):
+    """The payload of `invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+
+
+class InvitationRevokedV1(BaseModel):
+    """`invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["invitation.revoked"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: InvitationRevokedV1Payload
+
+
 class MemberInvitedV1Payload(BaseModel):
     """The payload of `member.invited v1`."""
 
@@ -114,6 +136,78 @@ class MemberInvitedV1(BaseModel):
     actor: EventActor
     orgId: _Uuid
     payload: MemberInvitedV1Payload
+
+
+class MemberInvitedV2Payload(BaseModel):
+    """The payload of `member.invited v2`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    email: _Email
+    role: enums.OrgRole
+    by: _Uuid
+
+
+class MemberInvitedV2(BaseModel):
+    """`member.invited v2`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.invited"]
+    version: Literal["v2"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberInvitedV2Payload
+
+
+class MemberJoinedV1Payload(BaseModel):
+    """The payload of `member.joined v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    user: _Uuid
+
+
+class MemberJoinedV1(BaseModel):
+    """`member.joined v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.joined"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberJoinedV1Payload
+
+
+class MemberRemovedV1Payload(BaseModel):
+    """The payload of `member.removed v1`."""
+
+    model_config = _CONFIG
+
+    membership: _Uuid
+    user: _Uuid
+    by: _Uuid
+
+
+class MemberRemovedV1(BaseModel):
+    """`member.removed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.removed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberRemovedV1Payload
 
 
 class OrderPlacedV1Payload(BaseModel):
@@ -216,6 +310,30 @@ class OrgCreatedV1(BaseModel):
     payload: OrgCreatedV1Payload
 
 
+class OrgDeletedV1Payload(BaseModel):
+    """The payload of `org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    org: _Uuid
+    name: str
+    by: _Uuid
+
+
+class OrgDeletedV1(BaseModel):
+    """`org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["org.deleted"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: OrgDeletedV1Payload
+
+
 class ProductPublishedV1Payload(BaseModel):
     """The payload of `product.published v1`."""
 
@@ -238,11 +356,64 @@ class ProductPublishedV1(BaseModel):
     payload: ProductPublishedV1Payload
 
 
+class RoleChangedV1Payload(BaseModel):
+    """The payload of `role.changed v1`."""
+
+    model_config = ConfigDict(**_CONFIG, validate_by_name=True, serialize_by_alias=True)
+
+    membership: _Uuid
+    from_: enums.OrgRole = Field(alias="from")
+    to: enums.OrgRole
+    by: _Uuid
+
+
+class RoleChangedV1(BaseModel):
+    """`role.changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["role.changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RoleChangedV1Payload
+
+
+class UserCreatedV1Payload(BaseModel):
+    """The payload of `user.created v1`."""
+
+    model_config = _CONFIG
+
+    user: _Uuid
+
+
+class UserCreatedV1(BaseModel):
+    """`user.created v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["user.created"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: UserCreatedV1Payload
+
+
 # Every event version by (type, version), for readers of the outbox.
 EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("invitation.revoked", "v1"): InvitationRevokedV1,
     ("member.invited", "v1"): MemberInvitedV1,
+    ("member.invited", "v2"): MemberInvitedV2,
+    ("member.joined", "v1"): MemberJoinedV1,
+    ("member.removed", "v1"): MemberRemovedV1,
     ("order.placed", "v1"): OrderPlacedV1,
     ("order.placed", "v2"): OrderPlacedV2,
     ("org.created", "v1"): OrgCreatedV1,
+    ("org.deleted", "v1"): OrgDeletedV1,
     ("product.published", "v1"): ProductPublishedV1,
+    ("role.changed", "v1"): RoleChangedV1,
+    ("user.created", "v1"): UserCreatedV1,
 }
