@@ -93,6 +93,74 @@ class Address(BaseModel):
     lines: list[Line] | None = None
 
 
+class AuditExportReadyV1Payload(BaseModel):
+    """The payload of `audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+    location: _Url
+
+
+class AuditExportReadyV1(BaseModel):
+    """`audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_ready"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportReadyV1Payload
+
+
+class AuditExportRequestedV1Payload(BaseModel):
+    """The payload of `audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+
+
+class AuditExportRequestedV1(BaseModel):
+    """`audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_requested"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportRequestedV1Payload
+
+
+class AuditSettingsChangedV1Payload(BaseModel):
+    """The payload of `audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    settings: _Uuid
+    by: _Uuid
+
+
+class AuditSettingsChangedV1(BaseModel):
+    """`audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.settings_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditSettingsChangedV1Payload
+
+
 class InvitationRevokedV1Payload(BaseModel):
     """The payload of `invitation.revoked v1`."""
 
@@ -113,6 +181,163 @@ class InvitationRevokedV1(BaseModel):
     actor: EventActor
     orgId: _Uuid
     payload: InvitationRevokedV1Payload
+
+
+class JobCancelledV1Payload(BaseModel):
+    """The payload of `job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+
+
+class JobCancelledV1(BaseModel):
+    """`job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.cancelled"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobCancelledV1Payload
+
+
+class JobDeadLetteredV1Payload(BaseModel):
+    """The payload of `job.dead_lettered v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+    error: str
+
+
+class JobDeadLetteredV1(BaseModel):
+    """`job.dead_lettered v1`: A job used up its attempts: an operator should look at it."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.dead_lettered"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobDeadLetteredV1Payload
+
+
+class JobEnqueuedV1Payload(BaseModel):
+    """The payload of `job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+
+
+class JobEnqueuedV1(BaseModel):
+    """`job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.enqueued"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobEnqueuedV1Payload
+
+
+class JobFailedV1Payload(BaseModel):
+    """The payload of `job.failed v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    error: str
+
+
+class JobFailedV1(BaseModel):
+    """`job.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobFailedV1Payload
+
+
+class JobScheduleChangedV1Payload(BaseModel):
+    """The payload of `job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    schedule: _Uuid
+    paused: StrictBool
+    by: _Uuid
+
+
+class JobScheduleChangedV1(BaseModel):
+    """`job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.schedule_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobScheduleChangedV1Payload
+
+
+class JobStartedV1Payload(BaseModel):
+    """The payload of `job.started v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+
+
+class JobStartedV1(BaseModel):
+    """`job.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobStartedV1Payload
+
+
+class JobSucceededV1Payload(BaseModel):
+    """The payload of `job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    duration: _Duration
+
+
+class JobSucceededV1(BaseModel):
+    """`job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.succeeded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobSucceededV1Payload
 
 
 class MemberInvitedV1Payload(BaseModel):
@@ -404,7 +629,17 @@ class UserCreatedV1(BaseModel):
 
 # Every event version by (type, version), for readers of the outbox.
 EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("audit.export_ready", "v1"): AuditExportReadyV1,
+    ("audit.export_requested", "v1"): AuditExportRequestedV1,
+    ("audit.settings_changed", "v1"): AuditSettingsChangedV1,
     ("invitation.revoked", "v1"): InvitationRevokedV1,
+    ("job.cancelled", "v1"): JobCancelledV1,
+    ("job.dead_lettered", "v1"): JobDeadLetteredV1,
+    ("job.enqueued", "v1"): JobEnqueuedV1,
+    ("job.failed", "v1"): JobFailedV1,
+    ("job.schedule_changed", "v1"): JobScheduleChangedV1,
+    ("job.started", "v1"): JobStartedV1,
+    ("job.succeeded", "v1"): JobSucceededV1,
     ("member.invited", "v1"): MemberInvitedV1,
     ("member.invited", "v2"): MemberInvitedV2,
     ("member.joined", "v1"): MemberJoinedV1,
