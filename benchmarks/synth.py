@@ -184,7 +184,7 @@ event {s}.updated v1 {{
 def file_text(module: int, part: int, entities: list[Entity]) -> str:
     name = module_name(module)
     head = [f"/// Synthetic module {name}, part {part + 1}.", f"module {name} version 1.0.0", "",
-            "use identity"]
+            "use identity", "use audit"]
     if module > 0:
         head.append(f"use {module_name(module - 1)}")
     head.append("")

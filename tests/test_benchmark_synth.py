@@ -40,7 +40,7 @@ def test_synthetic_workspace_spans_modules_and_files(tmp_path: Path) -> None:
     assert analysis.errors == []
     user = {m.name: m for m in analysis.program.modules if not m.std}
     assert sorted(user) == ["m000", "m001", "m002"]
-    assert {u.module.name for u in user["m001"].uses} == {"identity", "m000"}
+    assert {u.module.name for u in user["m001"].uses} == {"identity", "audit", "m000"}
     assert len(user["m001"].files) == 3
     assert len(user["m002"].files) == 1
 

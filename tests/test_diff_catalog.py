@@ -11,7 +11,8 @@ from contractspec.evolve.changes import Change, analyse_changes
 from contractspec.evolve.lock import build_lock
 from tests.conftest import analyse
 
-PRELUDE = "module shop\n\nuse identity\n\n"
+# The examples declare jobs, flags and metrics too, which need their standard modules (CS523).
+PRELUDE = "module shop\n\nuse identity\nuse jobs\nuse flags\nuse metering\n\n"
 
 
 def changes(before: str, after: str) -> list[Change]:

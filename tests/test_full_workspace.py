@@ -9,19 +9,19 @@ from tests.conftest import DATA
 
 # (code, line, column) of each seeded mistake in tests/data/seeded, and what follows from it.
 SEEDED = [
-    ("CS201", 33, 11),   # amount: mony
-    ("CS301", 44, 8),    # Task refers to tenant data without @tenant
-    ("CS101", 47, 8),    # `note:` without a type
-    ("CS202", 56, 12),   # permission view_deals declared twice
-    ("CS310", 76, 10),   # policy manage_deal (unknown permission)
-    ("CS201", 77, 9),    # emits deal.creatd
-    ("CS505", 78, 10),   # critical createDeal behind an experiment
-    ("CS324", 86, 7),    # listDeals has no policy
-    ("CS501", 95, 7),    # follows from the misspelled emits: nothing emits deal.created
-    ("CS403", 125, 28),  # transition to `lots`
-    ("CS405", 126, 27),  # follows: `lost` is now unreachable
-    ("CS514", 144, 10),  # cron hour 25
-    ("CS507", 150, 26),  # {{ deal.titel }}
+    ("CS201", 39, 11),   # amount: mony
+    ("CS301", 50, 8),    # Task refers to tenant data without @tenant
+    ("CS101", 53, 8),    # `note:` without a type
+    ("CS202", 62, 12),   # permission view_deals declared twice
+    ("CS310", 82, 10),   # policy manage_deal (unknown permission)
+    ("CS201", 83, 9),    # emits deal.creatd
+    ("CS505", 84, 10),   # critical createDeal behind an experiment
+    ("CS324", 92, 7),    # listDeals has no policy
+    ("CS501", 101, 7),   # follows from the misspelled emits: nothing emits deal.created
+    ("CS403", 131, 28),  # transition to `lots`
+    ("CS405", 132, 27),  # follows: `lost` is now unreachable
+    ("CS514", 150, 10),  # cron hour 25
+    ("CS507", 156, 26),  # {{ deal.titel }}
 ]
 
 

@@ -24,14 +24,19 @@ def cells(m: AccessMatrix, row: str) -> dict[str, Access]:
 
 def test_matrix_of_the_full_workspace() -> None:
     m = matrix(World(analyze_workspace([FULL])), "crm")
-    assert m.roles == ("owner", "admin", "member")
+    # `operator` comes from `identity`, `worker` from `jobs`: platform roles, granted nothing
+    # here
+    assert m.roles == ("owner", "admin", "member", "operator", "worker")
     assert cells(m, "createDeal v1") == {"owner": Access.YES, "admin": Access.YES,
-                                         "member": Access.NO}
+                                         "member": Access.NO, "operator": Access.NO,
+                                         "worker": Access.NO}
     assert cells(m, "listDeals v1") == {"owner": Access.YES, "admin": Access.YES,
-                                        "member": Access.YES}
+                                        "member": Access.YES, "operator": Access.NO,
+                                        "worker": Access.NO}
     assert cells(m, "Deal: update")["member"] is Access.CONDITIONAL
     assert cells(m, "Deal: delete") == {"owner": Access.NO, "admin": Access.YES,
-                                        "member": Access.NO}
+                                        "member": Access.NO, "operator": Access.NO,
+                                        "worker": Access.NO}
     assert cells(m, "DealFlow.reopen")["admin"] is Access.YES
     assert cells(m, "Deal: upload")["owner"] is Access.YES
     assert cells(m, "salesAssistant")["member"] is Access.YES
@@ -44,14 +49,15 @@ def test_operations_without_policy_and_logic() -> None:
             "  policy authenticated\n}\n")
     m = matrix(World(analyze_texts({"a.cspec": text})), "a")
     assert set(cells(m, "open1 v1").values()) == {Access.OPEN}
-    assert cells(m, "both v1") == {"owner": Access.NO, "admin": Access.YES, "member": Access.NO}
+    assert cells(m, "both v1") == {"owner": Access.NO, "admin": Access.YES, "member": Access.NO,
+                                   "operator": Access.NO}
     assert cells(m, "notAdmin v1") == {"owner": Access.YES, "admin": Access.NO,
-                                       "member": Access.YES}
+                                       "member": Access.YES, "operator": Access.YES}
     assert set(cells(m, "anyone v1").values()) == {Access.YES}
     data = m.to_json()
-    assert data["roles"] == ["owner", "admin", "member"]
+    assert data["roles"] == ["owner", "admin", "member", "operator"]
     markdown = m.markdown()
-    assert "| command `both v1` | ✗ | ✓ | ✗ | `p and q` |" in markdown
+    assert "| command `both v1` | ✗ | ✓ | ✗ | ✗ | `p and q` |" in markdown
     assert "*no policy*" in markdown
 
 

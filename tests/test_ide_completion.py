@@ -57,7 +57,7 @@ def test_entities_after_ref_and_module_members_after_a_prefix() -> None:
     assert {"Deal", "Stage", "Task", "User", "Org", "identity"} <= found
     assert "DealStatus" not in found
     assert labels(f"entity Foo {{\n  a: ref identity.{CURSOR}\n}}") == {
-        "User", "Org", "OrgMembership"}
+        "User", "Org", "OrgMembership", "Invitation", "BillingProfile"}
 
 
 def test_output_accepts_entities_and_generics() -> None:

@@ -48,10 +48,12 @@ def test_derived_sections(full_lock: dict[str, object]) -> None:
     assert crm["http"]["createDeal v1"] == {"method": "POST", "path": "/v1/create-deal"}
     assert crm["http"]["listDeals v1"] == {"method": "GET", "path": "/v1/list-deals"}
     assert crm["access"]["operation createDeal v1"] == {
-        "identity.admin": "yes", "identity.member": "no", "identity.owner": "yes"}
+        "identity.admin": "yes", "identity.member": "no", "identity.owner": "yes",
+        "identity.operator": "no", "jobs.worker": "no"}
     assert crm["access"]["policy Deal update"]["identity.member"] == "conditional"
     assert crm["access"]["transition DealFlow.reopen"] == {
-        "identity.admin": "yes", "identity.member": "no", "identity.owner": "no"}
+        "identity.admin": "yes", "identity.member": "no", "identity.owner": "no",
+        "identity.operator": "no", "jobs.worker": "no"}
     assert crm["dependents"]["events"]["deal.won"] == {"*": [
         "notification `dealWon`", "metric `deals_won`",
         "learning step `crmBasics.firstSteps.winDeal`"]}

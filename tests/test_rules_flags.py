@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contractspec.check.rules.events import EVENT, SHOP
+from contractspec.check.rules.stdlib import using
 from tests.conftest import codes, diagnostics
 
 
@@ -11,12 +12,12 @@ def only(code: str, text: str) -> list[str]:
 
 
 def flag(body: str) -> str:
-    return (f"module shop\n\nflag beta {{\n  default off\n{body}}}\n\n"
+    return (f"module shop\n\nuse flags\nuse metering\n\nflag beta {{\n  default off\n{body}}}\n\n"
             "plan pro {\n  flags beta\n}\n")
 
 
 def experiment(variants: str) -> str:
-    return (SHOP + EVENT
+    return (using(SHOP, "flags") + EVENT
             + f"\nexperiment copy {{\n  variants {variants}\n  metric order.placed\n}}\n")
 
 
@@ -50,12 +51,12 @@ def test_variants() -> None:
 
 
 def test_experiment_without_metric() -> None:
-    text = "module shop\n\nexperiment copy {\n  variants a 50%, b 50%\n}\n"
+    text = "module shop\n\nuse flags\n\nexperiment copy {\n  variants a 50%, b 50%\n}\n"
     assert only("CS520", text) == ["experiment `copy` has no `metric`"]
 
 
 def metric(aggregate: str) -> str:
-    return f"module shop\n\nmetric calls {{\n  unit call\n{aggregate}}}\n"
+    return f"module shop\n\nuse metering\n\nmetric calls {{\n  unit call\n{aggregate}}}\n"
 
 
 def test_metric_aggregations_and_periods() -> None:

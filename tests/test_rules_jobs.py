@@ -6,6 +6,7 @@ import pytest
 
 from contractspec.check.cron import cron_error
 from contractspec.check.rules.events import EVENT, SHOP
+from contractspec.check.rules.stdlib import using
 from tests.conftest import codes, diagnostics
 
 
@@ -14,7 +15,7 @@ def only(code: str, text: str) -> list[str]:
 
 
 def job(body: str, run: str = "schedule nightly every 1d run work\n") -> str:
-    return f"module shop\n\njob work {{\n{body}}}\n\n{run}"
+    return f"module shop\n\nuse jobs\n\njob work {{\n{body}}}\n\n{run}"
 
 
 # ---- cron -------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ def test_job_run_from_another_module_is_not_reported() -> None:
 
 
 def trigger(job_input: str, payload: str = "    order: ref Order\n") -> str:
-    return (SHOP + EVENT.replace("    order: ref Order\n", payload)
+    return (using(SHOP, "jobs") + EVENT.replace("    order: ref Order\n", payload)
             + f"\njob work {{\n  input {{\n{job_input}  }}\n}}\n\non order.placed run work\n")
 
 

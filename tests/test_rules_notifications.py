@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from contractspec.check.rules.events import EVENT, SHOP
 from contractspec.check.rules.notifications import parse_template
+from contractspec.check.rules.stdlib import using
 from contractspec.diagnostics import Diagnostic
 from tests.conftest import codes, diagnostics
 
+NOTIFIED = using(SHOP, "notifications")
 PAYLOAD = EVENT.replace("    order: ref Order\n",
                         "    order: ref Order\n    note: string\n    tags: string[]\n")
 
 
 def note(body: str) -> str:
-    return SHOP + PAYLOAD + "\nnotification placed {\n  on order.placed\n" + body + "}\n"
+    return NOTIFIED + PAYLOAD + "\nnotification placed {\n  on order.placed\n" + body + "}\n"
 
 
 def found(code: str, text: str) -> list[Diagnostic]:
@@ -107,7 +109,7 @@ def test_malformed_template_points_at_the_variable() -> None:
 
 
 def test_incomplete_notification_lists_what_is_missing() -> None:
-    text = SHOP + EVENT + "\nnotification placed {\n  template \"x\"\n}\n"
+    text = NOTIFIED + EVENT + "\nnotification placed {\n  template \"x\"\n}\n"
     assert [d.message for d in found("CS509", text)] == [
         "notification `placed` has no `on` event and no recipient (`to`) and no channel (`via`)"]
 
@@ -122,8 +124,8 @@ def test_unknown_channel_without_a_close_match() -> None:
 
 
 def test_recipients_reachable_by_email_or_user() -> None:
-    text = SHOP + EVENT.replace("    order: ref Order\n", "    order: ref Order\n"
-                                "    contact: email @pii\n    by: ref identity.User\n").replace(
+    text = NOTIFIED + EVENT.replace("    order: ref Order\n", "    order: ref Order\n"
+                                    "    contact: email @pii\n    by: ref identity.User\n").replace(
         "  }\n}", "  }\n  retention 30d\n}") + (
         "\nnotification placed {\n  on order.placed\n  to contact, by, order.buyer\n"
         "  via email\n  template \"x\"\n}\n")

@@ -217,7 +217,9 @@ def render() -> str:
     parts = [INTRO, "\n| Code | Name | Surface | Level | Summary |\n|---|---|---|---|---|\n"]
     parts += [f"| [{k.code}](#{k.code.lower()}-{k.name}) | {k.name} | {k.surface.value} | "
               f"{k.level.value} | {k.summary} |\n" for k in KINDS.values()]
-    parts.append("\nEvery example below starts with `module shop` and `use identity`.\n")
+    parts.append("\nEvery example below starts with `module shop` and `use identity` (and "
+                 "`use jobs`, `use flags` or `use metering` where it declares a job, a flag "
+                 "or a metric).\n")
     for surface, title in _SURFACE_TITLES.items():
         parts.append(f"\n## {title}\n")
         for kind in KINDS.values():

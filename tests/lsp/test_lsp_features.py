@@ -208,9 +208,10 @@ async def test_code_lens_and_who_can_do_what(client: LanguageClient, root: Path)
     result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
         command=command.command, arguments=command.arguments))
     assert result["module"] == "shop"
-    assert result["roles"] == ["owner", "admin", "member"]
+    assert result["roles"] == ["owner", "admin", "member", "operator"]  # `identity`'s roles
     rows = {r["name"]: r["access"] for r in result["rows"]}
-    assert rows["placeOrder v1"] == {"owner": "no", "admin": "yes", "member": "yes"}
+    assert rows["placeOrder v1"] == {"owner": "no", "admin": "yes", "member": "yes",
+                                     "operator": "no"}
     assert rows["Order: update"]["owner"] == "conditional"
     assert "| command `placeOrder v1` |" in result["markdown"]
     assert any("Who can do what in shop" in m.message for m in client.messages)

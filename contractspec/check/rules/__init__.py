@@ -5,6 +5,7 @@ from contractspec.check.rules import (  # noqa: F401  (each module registers its
     names,
     policy,
     releases,
+    stdlib,
     syntax,
     types,
     workflows,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contractspec.check.context import CheckContext
 from contractspec.check.payload import event_label, find_event, resolve_event, resolve_type
 from contractspec.check.registry import rule
+from contractspec.check.rules.stdlib import using
 from contractspec.diagnostics import Fix, Related, Severity
 from contractspec.ir import nodes as ir
 from contractspec.source import Span
@@ -207,10 +208,10 @@ def check_durations(ctx: CheckContext) -> None:
     "creating the core record). An experiment deliberately gives some users a different "
     "variant, so a critical operation may not be `behind` one. A feature flag is fine: it "
     "is a controlled rollout, not a split test.",
-    bad=ORDER + COMMAND.format("  behind checkoutCopy\n") + EVENT
+    bad=using(ORDER, "flags") + COMMAND.format("  behind checkoutCopy\n") + EVENT
         + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
           "  metric order.placed\n}\n\ncritical placeOrder\n",
-    good=ORDER + COMMAND.format("  behind newCheckout\n") + EVENT
+    good=using(ORDER, "flags") + COMMAND.format("  behind newCheckout\n") + EVENT
          + "\nflag newCheckout {\n  default off\n}\n\ncritical placeOrder\n",
     per_module=True,
 )
@@ -240,9 +241,10 @@ def _check_not_experiment(ctx: CheckContext, module: str, op: ir.OperationDecl,
     "A step of a learning track completes when a product event happens (`completes on "
     "deal.created`), never by a click alone: that is what makes progress mean the learner "
     "actually did the thing. A step without `completes on` can never be finished.",
-    bad="module shop\n\ntrack basics \"Basics\" {\n  unit first \"First steps\" {\n"
+    bad="module shop\n\nuse learning\n\ntrack basics \"Basics\" {\n  unit first \"First steps\" {\n"
         "    step welcome \"Welcome\" {\n      content \"Read me\"\n    }\n  }\n}\n",
-    good=SHOP + EVENT + "\ntrack basics \"Basics\" {\n  unit first \"First steps\" {\n"
+    good=using(SHOP, "learning") + EVENT
+         + "\ntrack basics \"Basics\" {\n  unit first \"First steps\" {\n"
          "    step order \"Place an order\" {\n      completes on order.placed\n    }\n  }\n}\n",
     per_module=True,
 )

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from contractspec.check.context import CheckContext
 from contractspec.check.registry import rule
 from contractspec.check.rules.events import EVENT, SHOP, replace_with
+from contractspec.check.rules.stdlib import using
 from contractspec.diagnostics import Related, Severity
 from contractspec.ir import nodes as ir
 from contractspec.source import Span
 
 E, W = Severity.ERROR, Severity.WARNING
+_SHOP = using(SHOP, "flags")
 ROLLOUT_UNITS = ("org", "user")
 TARGET_DIMENSIONS = ("plan", "org", "user", "segment")
 AGGREGATES = ("sum", "count", "max", "min", "avg")
@@ -34,8 +36,9 @@ def _choose(ctx: CheckContext, code: str, message: str, ref: ir.NameRef,
     "CS517", "bad-rollout", E, "A flag's rollout is not a percentage of orgs or users.",
     "`rollout 25% by org` turns the flag on for a stable 25% of organisations (`by user`: of "
     "users). The percentage is between 0% and 100%.",
-    bad="module shop\n\nflag newCheckout {\n  default off\n  rollout 150% by team\n}\n",
-    good="module shop\n\nflag newCheckout {\n  default off\n  rollout 50% by org\n}\n",
+    bad="module shop\n\nuse flags\n\n"
+        "flag newCheckout {\n  default off\n  rollout 150% by team\n}\n",
+    good="module shop\n\nuse flags\n\nflag newCheckout {\n  default off\n  rollout 50% by org\n}\n",
     fix="Replace the unit with the closest of `org` and `user`.",
     per_module=True,
 )
@@ -57,8 +60,9 @@ def check_rollouts(ctx: CheckContext) -> None:
     "CS518", "bad-flag-target", E, "A flag targets an unknown dimension.",
     "`target plan pro, team` turns a flag on for the listed values of one dimension: "
     "`plan` (values must be declared plans, CS201 otherwise), `org`, `user` or `segment`.",
-    bad="module shop\n\nflag newCheckout {\n  default off\n  target country fr\n}\n",
-    good="module shop\n\nflag newCheckout {\n  default off\n  target segment beta\n}\n",
+    bad="module shop\n\nuse flags\n\nflag newCheckout {\n  default off\n  target country fr\n}\n",
+    good="module shop\n\nuse flags\n\n"
+         "flag newCheckout {\n  default off\n  target segment beta\n}\n",
     fix="Replace with the closest dimension.",
     per_module=True,
 )
@@ -79,9 +83,9 @@ def check_targets(ctx: CheckContext) -> None:
     "CS519", "bad-variants", E, "An experiment's variants do not split everyone.",
     "An experiment compares at least two variants with distinct names, and their "
     "percentages add up to exactly 100%, so that every user sees exactly one variant.",
-    bad=SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 40%\n"
+    bad=_SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 40%\n"
                        "  metric order.placed\n}\n",
-    good=SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
+    good=_SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
                         "  metric order.placed\n}\n",
     per_module=True,
 )
@@ -112,8 +116,9 @@ def check_variants(ctx: CheckContext) -> None:
     "CS520", "experiment-without-metric", W, "An experiment measures nothing.",
     "An experiment is decided by comparing how often each variant leads to an event: name "
     "it with `metric deal.created`. Without a metric the experiment can never conclude.",
-    bad="module shop\n\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n}\n",
-    good=SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
+    bad="module shop\n\nuse flags\n\n"
+        "experiment checkoutCopy {\n  variants control 50%, short 50%\n}\n",
+    good=_SHOP + EVENT + "\nexperiment checkoutCopy {\n  variants control 50%, short 50%\n"
          "  metric order.placed\n}\n",
     per_module=True,
 )
@@ -132,9 +137,9 @@ def check_experiment_metric(ctx: CheckContext) -> None:
     + ", ".join(f"`{a}`" for a in AGGREGATES) + " (`count` counts occurrences, the others "
     "combine reported amounts), and optionally over which period: "
     + ", ".join(f"`{p}`" for p in METRIC_PERIODS) + " (no period: since the beginning).",
-    bad="module shop\n\nmetric api_calls \"API calls\" {\n  unit call\n"
+    bad="module shop\n\nuse metering\n\nmetric api_calls \"API calls\" {\n  unit call\n"
         "  aggregate total monthly\n}\n",
-    good="module shop\n\nmetric api_calls \"API calls\" {\n  unit call\n"
+    good="module shop\n\nuse metering\n\nmetric api_calls \"API calls\" {\n  unit call\n"
          "  aggregate sum monthly\n}\n",
     fix="Replace with the closest aggregation or period.",
     per_module=True,
@@ -157,9 +162,11 @@ def check_metrics(ctx: CheckContext) -> None:
     "CS522", "bad-limit-period", E, "A plan limit is per an unknown period.",
     "`limit api_calls 100000 / month` caps a declared metric per `hour`, `day`, `week`, "
     "`month` or `year`.",
-    bad="module shop\n\nmetric api_calls {\n  unit call\n  aggregate sum monthly\n}\n\n"
+    bad="module shop\n\nuse metering\n\n"
+        "metric api_calls {\n  unit call\n  aggregate sum monthly\n}\n\n"
         "plan pro {\n  limit api_calls 100000 / monthly\n}\n",
-    good="module shop\n\nmetric api_calls {\n  unit call\n  aggregate sum monthly\n}\n\n"
+    good="module shop\n\nuse metering\n\n"
+         "metric api_calls {\n  unit call\n  aggregate sum monthly\n}\n\n"
          "plan pro {\n  limit api_calls 100000 / month\n}\n",
     fix="Replace with the closest period.",
     per_module=True,

@@ -8,6 +8,7 @@ from contractspec.check.cron import cron_error
 from contractspec.check.payload import event_label, find_event, type_identity, type_text
 from contractspec.check.registry import rule
 from contractspec.check.rules.events import EVENT, SHOP
+from contractspec.check.rules.stdlib import using
 from contractspec.check.symbols import Symbol
 from contractspec.diagnostics import Severity
 from contractspec.ir import nodes as ir
@@ -15,7 +16,8 @@ from contractspec.ir import nodes as ir
 E, W = Severity.ERROR, Severity.WARNING
 MAX_RETRIES = 100
 BACKOFFS = {"exponential": ("base", "max"), "fixed": ("delay",), "linear": ("step", "max")}
-_JOB = "module shop\n\njob recount {\n  timeout 5m\n}\n\n"
+_SHOP = using(SHOP, "jobs")
+_JOB = "module shop\n\nuse jobs\n\njob recount {\n  timeout 5m\n}\n\n"
 
 
 @rule(
@@ -23,9 +25,9 @@ _JOB = "module shop\n\njob recount {\n  timeout 5m\n}\n\n"
     f"`retries` is how often a failed job is tried again. More than {MAX_RETRIES} retries "
     "almost always hides a permanent failure and keeps a queue busy for days; let it fail and "
     "alert instead.",
-    bad="module shop\n\njob recount {\n  retries 1000\n}\n\n"
+    bad="module shop\n\nuse jobs\n\njob recount {\n  retries 1000\n}\n\n"
         "schedule nightly every 1d run recount\n",
-    good="module shop\n\njob recount {\n  retries 5\n}\n\n"
+    good="module shop\n\nuse jobs\n\njob recount {\n  retries 5\n}\n\n"
          "schedule nightly every 1d run recount\n",
     per_module=True,
 )
@@ -43,9 +45,10 @@ def check_retries(ctx: CheckContext) -> None:
     "A backoff is `exponential(base, max)`, `fixed(delay)` or `linear(step, max)`; each "
     "argument is a duration such as `30s` or `1h`, and `max` is not shorter than the first "
     "argument.",
-    bad="module shop\n\njob recount {\n  retries 3\n  backoff exponential(30s)\n}\n\n"
+    bad="module shop\n\nuse jobs\n\njob recount {\n  retries 3\n  backoff exponential(30s)\n}\n\n"
         "schedule nightly every 1d run recount\n",
-    good="module shop\n\njob recount {\n  retries 3\n  backoff exponential(30s, 1h)\n}\n\n"
+    good="module shop\n\nuse jobs\n\n"
+         "job recount {\n  retries 3\n  backoff exponential(30s, 1h)\n}\n\n"
          "schedule nightly every 1d run recount\n",
     per_module=True,
 )
@@ -111,7 +114,7 @@ def check_cron(ctx: CheckContext) -> None:
     "runs is dead code, unless a "
     "hand-written handler enqueues it: then say so with "
     "`// cspec-ignore CS515: enqueued by the import handler`.",
-    bad="module shop\n\njob recount {\n  timeout 5m\n}\n",
+    bad="module shop\n\nuse jobs\n\njob recount {\n  timeout 5m\n}\n",
     good=_JOB + "schedule nightly every 1d run recount\n",
 )
 def check_jobs_run(ctx: CheckContext) -> None:
@@ -134,9 +137,9 @@ def check_jobs_run(ctx: CheckContext) -> None:
     "A job run `on` an event receives the event's payload: each input field of the job must "
     "be a payload field of the same name and type (optional inputs may be absent). A "
     "scheduled job receives nothing, so all its inputs must be optional or have defaults.",
-    bad=SHOP + EVENT + "\njob sendReceipt {\n  input {\n    receipt: ref Order\n  }\n}\n\n"
+    bad=_SHOP + EVENT + "\njob sendReceipt {\n  input {\n    receipt: ref Order\n  }\n}\n\n"
         "on order.placed run sendReceipt\n",
-    good=SHOP + EVENT + "\njob sendReceipt {\n  input {\n    order: ref Order\n  }\n}\n\n"
+    good=_SHOP + EVENT + "\njob sendReceipt {\n  input {\n    order: ref Order\n  }\n}\n\n"
          "on order.placed run sendReceipt\n",
     per_module=True,
 )

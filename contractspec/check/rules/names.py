@@ -312,7 +312,7 @@ _OPERATION = "operation"
     "view's `actions` an operation or a transition of a workflow on the view's entity. "
     "Naming, say, a job where an operation is expected is reported with what the name "
     "really is; names that do not exist at all are CS201.",
-    bad="module shop\n\njob sendReceipt {\n  retries 3\n}\n\ncritical sendReceipt\n",
+    bad="module shop\n\nuse jobs\n\njob sendReceipt {\n  retries 3\n}\n\ncritical sendReceipt\n",
     good="module shop\n\npermission place_orders\n\ncommand placeOrder v1 {\n"
          "  policy place_orders\n}\n\ncritical placeOrder\n",
     per_module=True,

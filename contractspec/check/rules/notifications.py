@@ -11,6 +11,7 @@ from contractspec.check.context import CheckContext
 from contractspec.check.payload import PathEnd, PathError, find_event, resolve_type, walk_path
 from contractspec.check.registry import rule
 from contractspec.check.rules.events import EVENT, SHOP, replace_with
+from contractspec.check.rules.stdlib import using
 from contractspec.check.symbols import Symbol
 from contractspec.diagnostics import Severity
 from contractspec.ir import nodes as ir
@@ -21,6 +22,7 @@ CHANNELS = ("email", "in_app", "webhook")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _FILTER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\(.*\))?", re.DOTALL)
 _ESCAPED = frozenset('"\\\n')  # characters a one-line string can only hold as escapes
+_SHOP = using(SHOP, "notifications")
 _NOTE = ("\nnotification orderPlaced {{\n  on order.placed\n  to role admin\n  via {}\n"
          "  template \"{}\"\n}}\n")
 
@@ -125,9 +127,9 @@ def _texts(note: ir.NotificationDecl) -> list[_Text]:
     "be a payload field; the following ones walk into the fields of a `ref`ed entity or an "
     "embedded `type`. Filters are allowed: `{{ deal.title | upper }}`. The same holds for a "
     "path recipient such as `to deal.owner`.",
-    bad=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to role admin\n"
+    bad=_SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to role admin\n"
         "  via in_app\n  template \"New order of {{ order.amount }}\"\n}\n",
-    good=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to role admin\n"
+    good=_SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to role admin\n"
          "  via in_app\n  template \"New order of {{ order.total }}\"\n}\n",
     fix="Replace the segment with the closest field name.",
     per_module=True,
@@ -167,8 +169,8 @@ def _check_variable(ctx: CheckContext, text: _Text, event: Symbol, var: Variable
     "Template variables are written `{{ path }}` or `{{ path | filter }}`, where the path "
     "is a dotted name into the event payload; other expressions are not supported, and every "
     "`{{` needs its `}}`.",
-    bad=SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total"),
-    good=SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total }}"),
+    bad=_SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total"),
+    good=_SHOP + EVENT + _NOTE.format("in_app", "New order of {{ order.total }}"),
     per_module=True,
 )
 def check_templates(ctx: CheckContext) -> None:
@@ -185,9 +187,9 @@ def check_templates(ctx: CheckContext) -> None:
     "A notification lacks its event, its recipients or its channels.",
     "A notification is sent `on` an event, `to` at least one recipient, `via` at least one "
     "channel; without any of them nothing can be sent.",
-    bad=SHOP + EVENT + "\nnotification orderPlaced {\n  to role admin\n"
+    bad=_SHOP + EVENT + "\nnotification orderPlaced {\n  to role admin\n"
         "  template \"New order\"\n}\n",
-    good=SHOP + EVENT + _NOTE.format("in_app", "New order"),
+    good=_SHOP + EVENT + _NOTE.format("in_app", "New order"),
     per_module=True,
 )
 def check_complete(ctx: CheckContext) -> None:
@@ -204,8 +206,8 @@ def check_complete(ctx: CheckContext) -> None:
 @rule(
     "CS510", "unknown-channel", E, "A notification names an unknown channel.",
     "Notifications are delivered `via` " + ", ".join(f"`{c}`" for c in CHANNELS) + ".",
-    bad=SHOP + EVENT + _NOTE.format("emial", "New order"),
-    good=SHOP + EVENT + _NOTE.format("email", "New order"),
+    bad=_SHOP + EVENT + _NOTE.format("emial", "New order"),
+    good=_SHOP + EVENT + _NOTE.format("email", "New order"),
     fix="Replace with the closest channel.",
     per_module=True,
 )
@@ -226,9 +228,9 @@ def check_channels(ctx: CheckContext) -> None:
     "A recipient is a `role` (every member holding it; an unknown role is CS201) or a path "
     "into the event payload that ends at an `email` field or at a `ref` to an entity with an "
     "`email` field, such as `identity.User`.",
-    bad=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to order.total\n"
+    bad=_SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to order.total\n"
         "  via email\n  template \"Thank you\"\n}\n",
-    good=SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to order.buyer\n"
+    good=_SHOP + EVENT + "\nnotification orderPlaced {\n  on order.placed\n  to order.buyer\n"
          "  via email\n  template \"Thank you\"\n}\n",
     per_module=True,
 )

@@ -367,8 +367,8 @@ class RevisionWriter:
             return [line for name, cols in indexes.items() for line in call(
                 "op.", "create_index", [f"op.f({py_str(name)})", py_str(table), _names(cols),
                                         "unique=False"], I1)]
-        return [f"{I1}op.drop_index(op.f({py_str(name)}), table_name={py_str(table)})"
-                for name in indexes]
+        return [line for name in indexes for line in call(
+            "op.", "drop_index", [f"op.f({py_str(name)})", f"table_name={py_str(table)}"], I1)]
 
     def _deferred(self, table: str, spec: dict[str, Any], create: bool) -> list[str]:
         lines: list[str] = []

@@ -56,8 +56,9 @@ class MigrationWriter:
                   f'{INDENT}"""Drop every table, in reverse order."""']
         lines += self.deferred_foreign_keys(drop=True)
         for table in reversed(self.schema.tables):
-            lines += [f"{INDENT}op.drop_index(op.f({py_str(name)}), "
-                      f"table_name={py_str(table.name)})" for name, _ in index_list(table)]
+            for name, _ in index_list(table):
+                lines += call("op.", "drop_index", [f"op.f({py_str(name)})",
+                                                     f"table_name={py_str(table.name)}"], INDENT)
             lines.append(f"{INDENT}op.drop_table({py_str(table.name)})")
         return "\n".join(lines) + "\n"
 
@@ -90,7 +91,9 @@ class MigrationWriter:
         return [*lines, f"{INDENT})"]
 
     def column(self, column: Column) -> list[str]:
-        return call("sa.", "Column", self.column_args(column), INDENT * 2)
+        args = self.column_args(column)
+        args[1] = self.column_type(column, INDENT * 3)  # a long enum spans lines
+        return call("sa.", "Column", args, INDENT * 2)
 
     def column_args(self, column: Column) -> list[str]:
         """The arguments of the column's `sa.Column(...)`."""
@@ -102,10 +105,14 @@ class MigrationWriter:
             args.append(f"comment={py_str(' '.join(column.comment.split()))}")
         return args
 
-    def column_type(self, column: Column) -> str:
+    def column_type(self, column: Column, indent: str | None = None) -> str:
+        """The column's type; with `indent`, an enum too long for one line there spans lines."""
         if column.enum is not None:
-            values = ", ".join(py_str(v) for v in column.enum.values)
-            return f"sa.Enum({values}, native_enum=False, length={column.enum.length})"
+            args = [*(py_str(v) for v in column.enum.values), "native_enum=False",
+                    f"length={column.enum.length}"]
+            if indent is None:
+                return f"sa.Enum({', '.join(args)})"
+            return "\n".join(call("sa.", "Enum", args, indent)).lstrip()
         return f"sa.{column.sa_type}"
 
     def create_indexes(self, table: Table) -> list[str]:

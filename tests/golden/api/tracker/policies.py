@@ -17,12 +17,22 @@ if TYPE_CHECKING:
 
 # Role -> the permissions the spec grants it.
 GRANTS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"create_orgs", "invite_members", "manage_members", "manage_projects"}),
-    "member": frozenset({"create_orgs"}),
-    "owner": frozenset({
+    "admin": frozenset({
         "create_orgs",
         "invite_members",
         "manage_members",
+        "manage_org",
+        "manage_projects",
+    }),
+    "member": frozenset({"create_orgs"}),
+    "operator": frozenset(),
+    "owner": frozenset({
+        "create_orgs",
+        "delete_org",
+        "invite_members",
+        "manage_billing",
+        "manage_members",
+        "manage_org",
         "manage_projects",
         "view_billing",
     }),
@@ -86,11 +96,16 @@ def may_create_project_v2(actor: Actor) -> bool:
 
 
 def user_readable(actor: Actor) -> sa.ColumnElement[bool]:
-    """The `User` records the actor may read: the organisation's, no rule."""
-    return models.User.id.in_(_member_ids(actor))
+    """The `User` records the actor may read: the organisation's, `authenticated`."""
+    return sa.and_(models.User.id.in_(_member_ids(actor)), sa.true())
 
 
 user_listable = user_readable
+
+
+def user_may_update(actor: Actor, row: models.User) -> bool:
+    """Whether the actor may update this `User`: `self.id == actor.id`."""
+    return row.id == actor.user_id
 
 
 def org_readable(actor: Actor) -> sa.ColumnElement[bool]:
@@ -102,6 +117,16 @@ def org_readable(actor: Actor) -> sa.ColumnElement[bool]:
 
 
 org_listable = org_readable
+
+
+def org_may_update(actor: Actor, row: models.Org) -> bool:
+    """Whether the actor may update this `Org`: `manage_org`."""
+    return actor.can("manage_org")
+
+
+def org_may_delete(actor: Actor, row: models.Org) -> bool:
+    """Whether the actor may delete this `Org`: `delete_org`."""
+    return actor.can("delete_org")
 
 
 def org_membership_readable(actor: Actor) -> sa.ColumnElement[bool]:
@@ -132,6 +157,50 @@ def org_membership_may_delete(actor: Actor, row: models.OrgMembership) -> bool:
     return actor.can("manage_members")
 
 
+def invitation_readable(actor: Actor) -> sa.ColumnElement[bool]:
+    """The `Invitation` records the actor may read: the organisation's, `invite_members or
+    self.email == actor.email`.
+    """
+    return sa.and_(
+        models.Invitation.org_id == actor.org_id,
+        sa.or_(
+            _flag(actor.can("invite_members")),
+            models.Invitation.email == actor.user_fields["email"],
+        ),
+    )
+
+
+invitation_listable = invitation_readable
+
+
+def invitation_may_create(actor: Actor, row: models.Invitation) -> bool:
+    """Whether the actor may create this `Invitation`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def invitation_may_update(actor: Actor, row: models.Invitation) -> bool:
+    """Whether the actor may update this `Invitation`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def billing_profile_readable(actor: Actor) -> sa.ColumnElement[bool]:
+    """The `BillingProfile` records the actor may read: the organisation's, `view_billing`."""
+    return sa.and_(models.BillingProfile.org_id == actor.org_id, _flag(actor.can("view_billing")))
+
+
+billing_profile_listable = billing_profile_readable
+
+
+def billing_profile_may_create(actor: Actor, row: models.BillingProfile) -> bool:
+    """Whether the actor may create this `BillingProfile`: `manage_billing`."""
+    return actor.can("manage_billing")
+
+
+def billing_profile_may_update(actor: Actor, row: models.BillingProfile) -> bool:
+    """Whether the actor may update this `BillingProfile`: `manage_billing`."""
+    return actor.can("manage_billing")
+
+
 def project_readable(actor: Actor) -> sa.ColumnElement[bool]:
     """The `Project` records the actor may read: `manage_projects`."""
     return _flag(actor.can("manage_projects"))
@@ -152,6 +221,8 @@ _READABLE: dict[type[Any], Callable[[Actor], sa.ColumnElement[bool]]] = {
     models.User: user_readable,
     models.Org: org_readable,
     models.OrgMembership: org_membership_readable,
+    models.Invitation: invitation_readable,
+    models.BillingProfile: billing_profile_readable,
     models.Project: project_readable,
     models.Issue: issue_readable,
 }

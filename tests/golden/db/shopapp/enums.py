@@ -13,6 +13,19 @@ class OrgRole(StrEnum):
     member = "member"
 
 
+class InvitationStatus(StrEnum):
+    """Where an invitation stands."""
+
+    #: Sent, waiting for the invitee.
+    pending = "pending"
+    #: The invitee joined: a membership exists.
+    accepted = "accepted"
+    #: Withdrawn before it was accepted.
+    revoked = "revoked"
+    #: Not accepted in time.
+    expired = "expired"
+
+
 class OrderStatus(StrEnum):
     """Where an order stands."""
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopapp.db.base import Base
-from shopapp.enums import OrderStatus, OrgRole, Priority
+from shopapp.enums import InvitationStatus, OrderStatus, OrgRole, Priority
 
 
 class User(Base):
@@ -76,6 +76,86 @@ class OrgMembership(Base):
 
     org: Mapped[Org] = relationship()
     user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An invitation to join an organisation, sent to an email address."""
+
+    __tablename__ = "identity_invitation"
+    __table_args__ = (
+        sa.Index(None, "org_id", "status"),
+        sa.Index(None, "email"),
+        sa.CheckConstraint("role IN ('owner', 'admin', 'member')", name="role_enum"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'accepted', 'revoked', 'expired')",
+            name="status_enum",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_org.id", ondelete="RESTRICT"),
+        index=True,
+    )
+    email: Mapped[str] = mapped_column(
+        sa.Text(),
+        info={"pii": True},
+        comment="Who is invited; they accept after signing in with this address.",
+    )
+    role: Mapped[OrgRole] = mapped_column(
+        sa.Enum(OrgRole, native_enum=False, length=6, validate_strings=True),
+        default=OrgRole.member,
+        server_default="member",
+        comment="The role the invitee gets on accepting.",
+    )
+    status: Mapped[InvitationStatus] = mapped_column(
+        sa.Enum(InvitationStatus, native_enum=False, length=8, validate_strings=True),
+        default=InvitationStatus.pending,
+        server_default="pending",
+    )
+    invited_by_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_user.id", ondelete="RESTRICT"),
+    )
+    expires_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+    )
+
+    org: Mapped[Org] = relationship()
+    invited_by: Mapped[User] = relationship()
+
+
+class BillingProfile(Base):
+    """The organisation's billing details: who invoices go to."""
+
+    __tablename__ = "identity_billing_profile"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "length(legal_name) >= 1 AND length(legal_name) <= 200",
+            name="legal_name_length",
+        ),
+        sa.CheckConstraint("length(tax_id) >= 1 AND length(tax_id) <= 40", name="tax_id_length"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_org.id", ondelete="RESTRICT"),
+        unique=True,
+    )
+    legal_name: Mapped[str] = mapped_column(sa.String(200))
+    billing_email: Mapped[str] = mapped_column(sa.Text(), info={"pii": True})
+    tax_id: Mapped[str | None] = mapped_column(sa.String(40), comment="VAT or other tax number.")
+    country: Mapped[str] = mapped_column(sa.Text(), comment="ISO 3166-1 alpha-2 country code.")
+    updated_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+    )
+
+    org: Mapped[Org] = relationship()
 
 
 class Category(Base):

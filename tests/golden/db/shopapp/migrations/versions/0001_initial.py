@@ -94,6 +94,108 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "identity_invitation",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "email",
+            sa.Text(),
+            nullable=False,
+            comment="Who is invited; they accept after signing in with this address.",
+        ),
+        sa.Column(
+            "role",
+            sa.Enum("owner", "admin", "member", native_enum=False, length=6),
+            nullable=False,
+            server_default="member",
+            comment="The role the invitee gets on accepting.",
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("pending", "accepted", "revoked", "expired", native_enum=False, length=8),
+            nullable=False,
+            server_default="pending",
+        ),
+        sa.Column("invited_by_id", sa.Uuid(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_invitation")),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["identity_org.id"],
+            name=op.f("fk_identity_invitation_org_id_identity_org"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invited_by_id"],
+            ["identity_user.id"],
+            name=op.f("fk_identity_invitation_invited_by_id_identity_user"),
+            ondelete="RESTRICT",
+        ),
+        sa.CheckConstraint(
+            "role IN ('owner', 'admin', 'member')",
+            name=op.f("ck_identity_invitation_role_enum"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'accepted', 'revoked', 'expired')",
+            name=op.f("ck_identity_invitation_status_enum"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_identity_invitation_org_id"),
+        "identity_invitation",
+        ["org_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_identity_invitation_org_id_status"),
+        "identity_invitation",
+        ["org_id", "status"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_identity_invitation_email"),
+        "identity_invitation",
+        ["email"],
+        unique=False,
+    )
+    op.create_table(
+        "identity_billing_profile",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("legal_name", sa.String(200), nullable=False),
+        sa.Column("billing_email", sa.Text(), nullable=False),
+        sa.Column("tax_id", sa.String(40), nullable=True, comment="VAT or other tax number."),
+        sa.Column("country", sa.Text(), nullable=False, comment="ISO 3166-1 alpha-2 country code."),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_billing_profile")),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["identity_org.id"],
+            name=op.f("fk_identity_billing_profile_org_id_identity_org"),
+            ondelete="RESTRICT",
+        ),
+        sa.UniqueConstraint("org_id", name=op.f("uq_identity_billing_profile_org_id")),
+        sa.CheckConstraint(
+            "length(legal_name) >= 1 AND length(legal_name) <= 200",
+            name=op.f("ck_identity_billing_profile_legal_name_length"),
+        ),
+        sa.CheckConstraint(
+            "length(tax_id) >= 1 AND length(tax_id) <= 40",
+            name=op.f("ck_identity_billing_profile_tax_id_length"),
+        ),
+    )
+    op.create_table(
         "shop_category",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -421,6 +523,11 @@ def downgrade() -> None:
     op.drop_table("shop_product")
     op.drop_index(op.f("ix_shop_category_org_id"), table_name="shop_category")
     op.drop_table("shop_category")
+    op.drop_table("identity_billing_profile")
+    op.drop_index(op.f("ix_identity_invitation_org_id"), table_name="identity_invitation")
+    op.drop_index(op.f("ix_identity_invitation_org_id_status"), table_name="identity_invitation")
+    op.drop_index(op.f("ix_identity_invitation_email"), table_name="identity_invitation")
+    op.drop_table("identity_invitation")
     op.drop_index(op.f("ix_identity_org_membership_org_id"), table_name="identity_org_membership")
     op.drop_table("identity_org_membership")
     op.drop_table("identity_org")

@@ -15,12 +15,24 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
+
+from crm import enums
 
 _UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+_DURATION = r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 _MONEY = r"^-?\d{1,15}(\.\d{1,4})?$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_URL = r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$"
 
 
 def _lexical(pattern: str, kind: type[object]) -> BeforeValidator:
@@ -37,8 +49,10 @@ def _lexical(pattern: str, kind: type[object]) -> BeforeValidator:
 
 _Uuid = Annotated[UUID, _lexical(_UUID, UUID)]
 _Timestamp = Annotated[AwareDatetime, _lexical(_DATETIME, dt.datetime)]
+_Duration = Annotated[dt.timedelta, _lexical(_DURATION, dt.timedelta)]
 _Money = Annotated[Decimal, _lexical(_MONEY, Decimal), Field(max_digits=19, decimal_places=4)]
 _Email = Annotated[str, Field(pattern=_EMAIL)]
+_Url = Annotated[str, Field(pattern=_URL)]
 _CONFIG = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
 
 
@@ -49,6 +63,74 @@ class EventActor(BaseModel):
 
     kind: Literal["user", "agent", "system"]
     id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class AuditExportReadyV1Payload(BaseModel):
+    """The payload of `audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+    location: _Url
+
+
+class AuditExportReadyV1(BaseModel):
+    """`audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_ready"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportReadyV1Payload
+
+
+class AuditExportRequestedV1Payload(BaseModel):
+    """The payload of `audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+
+
+class AuditExportRequestedV1(BaseModel):
+    """`audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_requested"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportRequestedV1Payload
+
+
+class AuditSettingsChangedV1Payload(BaseModel):
+    """The payload of `audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    settings: _Uuid
+    by: _Uuid
+
+
+class AuditSettingsChangedV1(BaseModel):
+    """`audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.settings_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditSettingsChangedV1Payload
 
 
 class DealCreatedV1Payload(BaseModel):
@@ -99,6 +181,503 @@ class DealWonV1(BaseModel):
     payload: DealWonV1Payload
 
 
+class ExperimentConcludedV1Payload(BaseModel):
+    """The payload of `experiment.concluded v1`."""
+
+    model_config = _CONFIG
+
+    experiment: _Uuid
+    winner: str
+
+
+class ExperimentConcludedV1(BaseModel):
+    """`experiment.concluded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["experiment.concluded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: ExperimentConcludedV1Payload
+
+
+class ExperimentExposedV1Payload(BaseModel):
+    """The payload of `experiment.exposed v1`."""
+
+    model_config = _CONFIG
+
+    assignment: _Uuid
+    variant: str
+
+
+class ExperimentExposedV1(BaseModel):
+    """`experiment.exposed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["experiment.exposed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: ExperimentExposedV1Payload
+
+
+class ExperimentStartedV1Payload(BaseModel):
+    """The payload of `experiment.started v1`."""
+
+    model_config = _CONFIG
+
+    experiment: _Uuid
+
+
+class ExperimentStartedV1(BaseModel):
+    """`experiment.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["experiment.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: ExperimentStartedV1Payload
+
+
+class FileDeletedV1Payload(BaseModel):
+    """The payload of `file.deleted v1`."""
+
+    model_config = _CONFIG
+
+    file: _Uuid
+    by: _Uuid
+
+
+class FileDeletedV1(BaseModel):
+    """`file.deleted v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["file.deleted"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: FileDeletedV1Payload
+
+
+class FileDetachedV1Payload(BaseModel):
+    """The payload of `file.detached v1`."""
+
+    model_config = _CONFIG
+
+    attachment: _Uuid
+    by: _Uuid
+
+
+class FileDetachedV1(BaseModel):
+    """`file.detached v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["file.detached"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: FileDetachedV1Payload
+
+
+class FileRejectedV1Payload(BaseModel):
+    """The payload of `file.rejected v1`."""
+
+    model_config = _CONFIG
+
+    file: _Uuid
+    reason: str
+
+
+class FileRejectedV1(BaseModel):
+    """`file.rejected v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["file.rejected"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: FileRejectedV1Payload
+
+
+class FileUploadStartedV1Payload(BaseModel):
+    """The payload of `file.upload_started v1`."""
+
+    model_config = _CONFIG
+
+    file: _Uuid
+
+
+class FileUploadStartedV1(BaseModel):
+    """`file.upload_started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["file.upload_started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: FileUploadStartedV1Payload
+
+
+class FileUploadedV1Payload(BaseModel):
+    """The payload of `file.uploaded v1`."""
+
+    model_config = _CONFIG
+
+    file: _Uuid
+    by: _Uuid
+
+
+class FileUploadedV1(BaseModel):
+    """`file.uploaded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["file.uploaded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: FileUploadedV1Payload
+
+
+class FlagChangedV1Payload(BaseModel):
+    """The payload of `flag.changed v1`."""
+
+    model_config = _CONFIG
+
+    flag: _Uuid
+    status: enums.FlagStatus
+    by: _Uuid
+
+
+class FlagChangedV1(BaseModel):
+    """`flag.changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["flag.changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: FlagChangedV1Payload
+
+
+class FlagKilledV1Payload(BaseModel):
+    """The payload of `flag.killed v1`."""
+
+    model_config = _CONFIG
+
+    flag: _Uuid
+    reason: str
+    by: _Uuid
+
+
+class FlagKilledV1(BaseModel):
+    """`flag.killed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["flag.killed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: FlagKilledV1Payload
+
+
+class InvitationRevokedV1Payload(BaseModel):
+    """The payload of `invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+
+
+class InvitationRevokedV1(BaseModel):
+    """`invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["invitation.revoked"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: InvitationRevokedV1Payload
+
+
+class JobCancelledV1Payload(BaseModel):
+    """The payload of `job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+
+
+class JobCancelledV1(BaseModel):
+    """`job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.cancelled"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobCancelledV1Payload
+
+
+class JobDeadLetteredV1Payload(BaseModel):
+    """The payload of `job.dead_lettered v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+    error: str
+
+
+class JobDeadLetteredV1(BaseModel):
+    """`job.dead_lettered v1`: A job used up its attempts: an operator should look at it."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.dead_lettered"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobDeadLetteredV1Payload
+
+
+class JobEnqueuedV1Payload(BaseModel):
+    """The payload of `job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+
+
+class JobEnqueuedV1(BaseModel):
+    """`job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.enqueued"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobEnqueuedV1Payload
+
+
+class JobFailedV1Payload(BaseModel):
+    """The payload of `job.failed v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    error: str
+
+
+class JobFailedV1(BaseModel):
+    """`job.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobFailedV1Payload
+
+
+class JobScheduleChangedV1Payload(BaseModel):
+    """The payload of `job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    schedule: _Uuid
+    paused: StrictBool
+    by: _Uuid
+
+
+class JobScheduleChangedV1(BaseModel):
+    """`job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.schedule_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobScheduleChangedV1Payload
+
+
+class JobStartedV1Payload(BaseModel):
+    """The payload of `job.started v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+
+
+class JobStartedV1(BaseModel):
+    """`job.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobStartedV1Payload
+
+
+class JobSucceededV1Payload(BaseModel):
+    """The payload of `job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    duration: _Duration
+
+
+class JobSucceededV1(BaseModel):
+    """`job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.succeeded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobSucceededV1Payload
+
+
+class LearningDroppedV1Payload(BaseModel):
+    """The payload of `learning.dropped v1`."""
+
+    model_config = _CONFIG
+
+    enrollment: _Uuid
+
+
+class LearningDroppedV1(BaseModel):
+    """`learning.dropped v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["learning.dropped"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: LearningDroppedV1Payload
+
+
+class LearningEnrolledV1Payload(BaseModel):
+    """The payload of `learning.enrolled v1`."""
+
+    model_config = _CONFIG
+
+    enrollment: _Uuid
+    track: str
+
+
+class LearningEnrolledV1(BaseModel):
+    """`learning.enrolled v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["learning.enrolled"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: LearningEnrolledV1Payload
+
+
+class LearningStepCompletedV1Payload(BaseModel):
+    """The payload of `learning.step_completed v1`."""
+
+    model_config = _CONFIG
+
+    completion: _Uuid
+    track: str
+    step: str
+
+
+class LearningStepCompletedV1(BaseModel):
+    """`learning.step_completed v1`: A learner did what a step asks."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["learning.step_completed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: LearningStepCompletedV1Payload
+
+
+class LearningTrackCompletedV1Payload(BaseModel):
+    """The payload of `learning.track_completed v1`."""
+
+    model_config = _CONFIG
+
+    enrollment: _Uuid
+    track: str
+
+
+class LearningTrackCompletedV1(BaseModel):
+    """`learning.track_completed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["learning.track_completed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: LearningTrackCompletedV1Payload
+
+
 class MemberInvitedV1Payload(BaseModel):
     """The payload of `member.invited v1`."""
 
@@ -120,6 +699,169 @@ class MemberInvitedV1(BaseModel):
     actor: EventActor
     orgId: _Uuid
     payload: MemberInvitedV1Payload
+
+
+class MemberInvitedV2Payload(BaseModel):
+    """The payload of `member.invited v2`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    email: _Email
+    role: enums.OrgRole
+    by: _Uuid
+
+
+class MemberInvitedV2(BaseModel):
+    """`member.invited v2`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.invited"]
+    version: Literal["v2"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberInvitedV2Payload
+
+
+class MemberJoinedV1Payload(BaseModel):
+    """The payload of `member.joined v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    user: _Uuid
+
+
+class MemberJoinedV1(BaseModel):
+    """`member.joined v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.joined"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberJoinedV1Payload
+
+
+class MemberRemovedV1Payload(BaseModel):
+    """The payload of `member.removed v1`."""
+
+    model_config = _CONFIG
+
+    membership: _Uuid
+    user: _Uuid
+    by: _Uuid
+
+
+class MemberRemovedV1(BaseModel):
+    """`member.removed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.removed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberRemovedV1Payload
+
+
+class NotificationBouncedV1Payload(BaseModel):
+    """The payload of `notification.bounced v1`."""
+
+    model_config = _CONFIG
+
+    delivery: _Uuid
+    error: str
+
+
+class NotificationBouncedV1(BaseModel):
+    """`notification.bounced v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["notification.bounced"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: NotificationBouncedV1Payload
+
+
+class NotificationFailedV1Payload(BaseModel):
+    """The payload of `notification.failed v1`."""
+
+    model_config = _CONFIG
+
+    delivery: _Uuid
+    error: str
+
+
+class NotificationFailedV1(BaseModel):
+    """`notification.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["notification.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: NotificationFailedV1Payload
+
+
+class NotificationQueuedV1Payload(BaseModel):
+    """The payload of `notification.queued v1`."""
+
+    model_config = _CONFIG
+
+    delivery: _Uuid
+
+
+class NotificationQueuedV1(BaseModel):
+    """`notification.queued v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["notification.queued"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: NotificationQueuedV1Payload
+
+
+class NotificationSentV1Payload(BaseModel):
+    """The payload of `notification.sent v1`."""
+
+    model_config = _CONFIG
+
+    delivery: _Uuid
+    channel: enums.Channel
+
+
+class NotificationSentV1(BaseModel):
+    """`notification.sent v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["notification.sent"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: NotificationSentV1Payload
 
 
 class OrgCreatedV1Payload(BaseModel):
@@ -145,6 +887,80 @@ class OrgCreatedV1(BaseModel):
     payload: OrgCreatedV1Payload
 
 
+class OrgDeletedV1Payload(BaseModel):
+    """The payload of `org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    org: _Uuid
+    name: str
+    by: _Uuid
+
+
+class OrgDeletedV1(BaseModel):
+    """`org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["org.deleted"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: OrgDeletedV1Payload
+
+
+class PlanChangedV1Payload(BaseModel):
+    """The payload of `plan.changed v1`."""
+
+    model_config = ConfigDict(**_CONFIG, validate_by_name=True, serialize_by_alias=True)
+
+    subscription: _Uuid
+    from_: str = Field(alias="from")
+    to: str
+    by: _Uuid
+
+
+class PlanChangedV1(BaseModel):
+    """`plan.changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["plan.changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: PlanChangedV1Payload
+
+
+class RoleChangedV1Payload(BaseModel):
+    """The payload of `role.changed v1`."""
+
+    model_config = ConfigDict(**_CONFIG, validate_by_name=True, serialize_by_alias=True)
+
+    membership: _Uuid
+    from_: enums.OrgRole = Field(alias="from")
+    to: enums.OrgRole
+    by: _Uuid
+
+
+class RoleChangedV1(BaseModel):
+    """`role.changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["role.changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RoleChangedV1Payload
+
+
 class TaskDueV1Payload(BaseModel):
     """The payload of `task.due v1`."""
 
@@ -167,11 +983,120 @@ class TaskDueV1(BaseModel):
     payload: TaskDueV1Payload
 
 
+class UsageRecordedV1Payload(BaseModel):
+    """The payload of `usage.recorded v1`."""
+
+    model_config = _CONFIG
+
+    record: _Uuid
+    metric: str
+    quantity: Annotated[Decimal, _lexical(r"^-?\d+(\.\d+)?$", Decimal)]
+
+
+class UsageRecordedV1(BaseModel):
+    """`usage.recorded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["usage.recorded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: UsageRecordedV1Payload
+
+
+class UsageThresholdReachedV1Payload(BaseModel):
+    """The payload of `usage.threshold_reached v1`."""
+
+    model_config = _CONFIG
+
+    org: _Uuid
+    metric: str
+    percent: StrictInt
+    value: Annotated[Decimal, _lexical(r"^-?\d+(\.\d+)?$", Decimal)]
+    limit: StrictInt
+
+
+class UsageThresholdReachedV1(BaseModel):
+    """`usage.threshold_reached v1`: Usage reached 80% or 100% of the plan's limit."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["usage.threshold_reached"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: UsageThresholdReachedV1Payload
+
+
+class UserCreatedV1Payload(BaseModel):
+    """The payload of `user.created v1`."""
+
+    model_config = _CONFIG
+
+    user: _Uuid
+
+
+class UserCreatedV1(BaseModel):
+    """`user.created v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["user.created"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: UserCreatedV1Payload
+
+
 # Every event version by (type, version), for readers of the outbox.
 EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("audit.export_ready", "v1"): AuditExportReadyV1,
+    ("audit.export_requested", "v1"): AuditExportRequestedV1,
+    ("audit.settings_changed", "v1"): AuditSettingsChangedV1,
     ("deal.created", "v1"): DealCreatedV1,
     ("deal.won", "v1"): DealWonV1,
+    ("experiment.concluded", "v1"): ExperimentConcludedV1,
+    ("experiment.exposed", "v1"): ExperimentExposedV1,
+    ("experiment.started", "v1"): ExperimentStartedV1,
+    ("file.deleted", "v1"): FileDeletedV1,
+    ("file.detached", "v1"): FileDetachedV1,
+    ("file.rejected", "v1"): FileRejectedV1,
+    ("file.upload_started", "v1"): FileUploadStartedV1,
+    ("file.uploaded", "v1"): FileUploadedV1,
+    ("flag.changed", "v1"): FlagChangedV1,
+    ("flag.killed", "v1"): FlagKilledV1,
+    ("invitation.revoked", "v1"): InvitationRevokedV1,
+    ("job.cancelled", "v1"): JobCancelledV1,
+    ("job.dead_lettered", "v1"): JobDeadLetteredV1,
+    ("job.enqueued", "v1"): JobEnqueuedV1,
+    ("job.failed", "v1"): JobFailedV1,
+    ("job.schedule_changed", "v1"): JobScheduleChangedV1,
+    ("job.started", "v1"): JobStartedV1,
+    ("job.succeeded", "v1"): JobSucceededV1,
+    ("learning.dropped", "v1"): LearningDroppedV1,
+    ("learning.enrolled", "v1"): LearningEnrolledV1,
+    ("learning.step_completed", "v1"): LearningStepCompletedV1,
+    ("learning.track_completed", "v1"): LearningTrackCompletedV1,
     ("member.invited", "v1"): MemberInvitedV1,
+    ("member.invited", "v2"): MemberInvitedV2,
+    ("member.joined", "v1"): MemberJoinedV1,
+    ("member.removed", "v1"): MemberRemovedV1,
+    ("notification.bounced", "v1"): NotificationBouncedV1,
+    ("notification.failed", "v1"): NotificationFailedV1,
+    ("notification.queued", "v1"): NotificationQueuedV1,
+    ("notification.sent", "v1"): NotificationSentV1,
     ("org.created", "v1"): OrgCreatedV1,
+    ("org.deleted", "v1"): OrgDeletedV1,
+    ("plan.changed", "v1"): PlanChangedV1,
+    ("role.changed", "v1"): RoleChangedV1,
     ("task.due", "v1"): TaskDueV1,
+    ("usage.recorded", "v1"): UsageRecordedV1,
+    ("usage.threshold_reached", "v1"): UsageThresholdReachedV1,
+    ("user.created", "v1"): UserCreatedV1,
 }

@@ -93,6 +93,253 @@ class Address(BaseModel):
     lines: list[Line] | None = None
 
 
+class AuditExportReadyV1Payload(BaseModel):
+    """The payload of `audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+    location: _Url
+
+
+class AuditExportReadyV1(BaseModel):
+    """`audit.export_ready v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_ready"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportReadyV1Payload
+
+
+class AuditExportRequestedV1Payload(BaseModel):
+    """The payload of `audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    export: _Uuid
+
+
+class AuditExportRequestedV1(BaseModel):
+    """`audit.export_requested v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.export_requested"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditExportRequestedV1Payload
+
+
+class AuditSettingsChangedV1Payload(BaseModel):
+    """The payload of `audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    settings: _Uuid
+    by: _Uuid
+
+
+class AuditSettingsChangedV1(BaseModel):
+    """`audit.settings_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["audit.settings_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: AuditSettingsChangedV1Payload
+
+
+class InvitationRevokedV1Payload(BaseModel):
+    """The payload of `invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+
+
+class InvitationRevokedV1(BaseModel):
+    """`invitation.revoked v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["invitation.revoked"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: InvitationRevokedV1Payload
+
+
+class JobCancelledV1Payload(BaseModel):
+    """The payload of `job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+
+
+class JobCancelledV1(BaseModel):
+    """`job.cancelled v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.cancelled"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobCancelledV1Payload
+
+
+class JobDeadLetteredV1Payload(BaseModel):
+    """The payload of `job.dead_lettered v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+    error: str
+
+
+class JobDeadLetteredV1(BaseModel):
+    """`job.dead_lettered v1`: A job used up its attempts: an operator should look at it."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.dead_lettered"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobDeadLetteredV1Payload
+
+
+class JobEnqueuedV1Payload(BaseModel):
+    """The payload of `job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    type: str
+
+
+class JobEnqueuedV1(BaseModel):
+    """`job.enqueued v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.enqueued"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobEnqueuedV1Payload
+
+
+class JobFailedV1Payload(BaseModel):
+    """The payload of `job.failed v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    error: str
+
+
+class JobFailedV1(BaseModel):
+    """`job.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobFailedV1Payload
+
+
+class JobScheduleChangedV1Payload(BaseModel):
+    """The payload of `job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    schedule: _Uuid
+    paused: StrictBool
+    by: _Uuid
+
+
+class JobScheduleChangedV1(BaseModel):
+    """`job.schedule_changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.schedule_changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobScheduleChangedV1Payload
+
+
+class JobStartedV1Payload(BaseModel):
+    """The payload of `job.started v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+
+
+class JobStartedV1(BaseModel):
+    """`job.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobStartedV1Payload
+
+
+class JobSucceededV1Payload(BaseModel):
+    """The payload of `job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    job: _Uuid
+    attempt: StrictInt
+    duration: _Duration
+
+
+class JobSucceededV1(BaseModel):
+    """`job.succeeded v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["job.succeeded"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: JobSucceededV1Payload
+
+
 class MemberInvitedV1Payload(BaseModel):
     """The payload of `member.invited v1`."""
 
@@ -114,6 +361,78 @@ class MemberInvitedV1(BaseModel):
     actor: EventActor
     orgId: _Uuid
     payload: MemberInvitedV1Payload
+
+
+class MemberInvitedV2Payload(BaseModel):
+    """The payload of `member.invited v2`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    email: _Email
+    role: enums.OrgRole
+    by: _Uuid
+
+
+class MemberInvitedV2(BaseModel):
+    """`member.invited v2`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.invited"]
+    version: Literal["v2"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberInvitedV2Payload
+
+
+class MemberJoinedV1Payload(BaseModel):
+    """The payload of `member.joined v1`."""
+
+    model_config = _CONFIG
+
+    invitation: _Uuid
+    user: _Uuid
+
+
+class MemberJoinedV1(BaseModel):
+    """`member.joined v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.joined"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberJoinedV1Payload
+
+
+class MemberRemovedV1Payload(BaseModel):
+    """The payload of `member.removed v1`."""
+
+    model_config = _CONFIG
+
+    membership: _Uuid
+    user: _Uuid
+    by: _Uuid
+
+
+class MemberRemovedV1(BaseModel):
+    """`member.removed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["member.removed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: MemberRemovedV1Payload
 
 
 class OrderPlacedV1Payload(BaseModel):
@@ -216,6 +535,30 @@ class OrgCreatedV1(BaseModel):
     payload: OrgCreatedV1Payload
 
 
+class OrgDeletedV1Payload(BaseModel):
+    """The payload of `org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    org: _Uuid
+    name: str
+    by: _Uuid
+
+
+class OrgDeletedV1(BaseModel):
+    """`org.deleted v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["org.deleted"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: OrgDeletedV1Payload
+
+
 class ProductPublishedV1Payload(BaseModel):
     """The payload of `product.published v1`."""
 
@@ -238,11 +581,74 @@ class ProductPublishedV1(BaseModel):
     payload: ProductPublishedV1Payload
 
 
+class RoleChangedV1Payload(BaseModel):
+    """The payload of `role.changed v1`."""
+
+    model_config = ConfigDict(**_CONFIG, validate_by_name=True, serialize_by_alias=True)
+
+    membership: _Uuid
+    from_: enums.OrgRole = Field(alias="from")
+    to: enums.OrgRole
+    by: _Uuid
+
+
+class RoleChangedV1(BaseModel):
+    """`role.changed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["role.changed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RoleChangedV1Payload
+
+
+class UserCreatedV1Payload(BaseModel):
+    """The payload of `user.created v1`."""
+
+    model_config = _CONFIG
+
+    user: _Uuid
+
+
+class UserCreatedV1(BaseModel):
+    """`user.created v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["user.created"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    payload: UserCreatedV1Payload
+
+
 # Every event version by (type, version), for readers of the outbox.
 EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("audit.export_ready", "v1"): AuditExportReadyV1,
+    ("audit.export_requested", "v1"): AuditExportRequestedV1,
+    ("audit.settings_changed", "v1"): AuditSettingsChangedV1,
+    ("invitation.revoked", "v1"): InvitationRevokedV1,
+    ("job.cancelled", "v1"): JobCancelledV1,
+    ("job.dead_lettered", "v1"): JobDeadLetteredV1,
+    ("job.enqueued", "v1"): JobEnqueuedV1,
+    ("job.failed", "v1"): JobFailedV1,
+    ("job.schedule_changed", "v1"): JobScheduleChangedV1,
+    ("job.started", "v1"): JobStartedV1,
+    ("job.succeeded", "v1"): JobSucceededV1,
     ("member.invited", "v1"): MemberInvitedV1,
+    ("member.invited", "v2"): MemberInvitedV2,
+    ("member.joined", "v1"): MemberJoinedV1,
+    ("member.removed", "v1"): MemberRemovedV1,
     ("order.placed", "v1"): OrderPlacedV1,
     ("order.placed", "v2"): OrderPlacedV2,
     ("org.created", "v1"): OrgCreatedV1,
+    ("org.deleted", "v1"): OrgDeletedV1,
     ("product.published", "v1"): ProductPublishedV1,
+    ("role.changed", "v1"): RoleChangedV1,
+    ("user.created", "v1"): UserCreatedV1,
 }
