@@ -26,8 +26,10 @@ from benchmarks.synth import OUT, generate
 TARGETS = {1000: (5.0, 400), 5000: (25.0, None)}  # N -> (seconds, MB), from issue 3
 STEPS = ("analysis", "generate", "write")
 DRIVER = """\
-import json, sys, time
+import gc, json, sys, time
 from pathlib import Path
+from contractspec.cli.main import BATCH_GC_THRESHOLD
+gc.set_threshold(*BATCH_GC_THRESHOLD)  # as `cspec gen` runs
 from contractspec.analysis import analyze_workspace
 from contractspec.generators.pipeline import generate
 from contractspec.generators.writer import apply, plan

@@ -84,9 +84,15 @@ def sql_identifier(name: str) -> str:
 
 def py_str(text: str) -> str:
     """A Python string literal (double quotes unless the text holds only double quotes)."""
-    if '"' in text and "'" not in text and "\\" not in text and "\n" not in text:
+    if _PLAIN.fullmatch(text):  # the common case, as json.dumps would write it
+        return f'"{text}"'
+    if '"' in text and _PLAIN_SINGLE.fullmatch(text):
         return f"'{text}'"
     return json.dumps(text, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # what json.dumps writes unescaped
+_PLAIN_SINGLE = re.compile(r"[^'\\\x00-\x1f]*")
 
 
 def member_name(value: str) -> str:
