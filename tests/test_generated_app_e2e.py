@@ -33,10 +33,10 @@ from contractspec.analysis import analyze_workspace
 from contractspec.generators.pipeline import generate
 from contractspec.ir import nodes as ir
 from tests.conftest import DATA
+from tests.databases import temporary_database
 
 WORKSPACE = DATA / "gen" / "app"
 APP = "sales"
-POSTGRES = os.environ.get("CSPEC_TEST_POSTGRES_URL")
 
 
 @dataclass
@@ -70,30 +70,15 @@ def project(analysis: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'e2e.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("set CSPEC_TEST_POSTGRES_URL to a PostgreSQL database URL")
-    base = sa.engine.make_url(POSTGRES)
-    name = f"cspec_e2e_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, project: Path,
         tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    databases = _database(request.param, tmp_path_factory.mktemp(request.param))
-    url = next(databases)
+    with temporary_database(request.param, tmp_path_factory.mktemp(request.param),
+                            "e2e") as url:
+        yield from _app(project, url)
+
+
+def _app(project: Path, url: str) -> Iterator[App]:
     env = {**os.environ, "DATABASE_URL": url}
     migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini",
                                "upgrade", "head"], cwd=project, env=env, capture_output=True,
@@ -119,7 +104,6 @@ def app(request: pytest.FixtureRequest, project: Path,
         modules["session"].engine.dispose()
         for name in [m for m in sys.modules if m == APP or m.startswith(f"{APP}.")]:
             del sys.modules[name]
-    next(databases, None)
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -196,7 +180,8 @@ def _allows(expr: ir.Expr | None, role: str, perms: set[str]) -> bool:
     return name == "authenticated" or name == role or name in perms
 
 
-def _request(app: App, op: ir.OperationDecl, deal: dict[str, Any]) -> tuple[str, str, dict]:
+def _request(app: App, op: ir.OperationDecl,
+             deal: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     path = f"/v1/{''.join('-' + c.lower() if c.isupper() else c for c in op.name)}"
     body: dict[str, Any] = {"id": deal["id"]}
     if op.name == "createStage":

@@ -19,10 +19,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DATA
+from tests.databases import temporary_database
 
 WORKSPACE = DATA / "gen" / "app"
 APP = "sales"
-POSTGRES = os.environ.get("CSPEC_TEST_POSTGRES_URL")
 CSPEC = shutil.which("cspec", path=str(Path(sys.executable).parent)) or "cspec"
 
 # The changes, applied one after the other to spec/sales.cspec (old text -> new text).
@@ -84,28 +84,10 @@ def _alembic(root: Path, url: str, *args: str) -> str:
                 root / "out", env)
 
 
-def _database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'evolve.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("set CSPEC_TEST_POSTGRES_URL to a PostgreSQL database URL")
-    base = sa.engine.make_url(POSTGRES)
-    name = f"cspec_evolve_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from _database(request.param, tmp_path)
+    with temporary_database(request.param, tmp_path, "evolve") as url:
+        yield url
 
 
 def _rows(url: str, sql: str) -> list[tuple[object, ...]]:

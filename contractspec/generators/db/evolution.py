@@ -284,28 +284,15 @@ class RevisionWriter:
             a_down = call("batch_op.", "drop_column", [py_str(col)], I2) + a_down
         for col, before in pairs.items():
             o, n = old["columns"][before], new["columns"][col]
-            changes = []
-            if o["type"] != n["type"]:
-                changes.append(f"type_={n['type']}")
-            if o["nullable"] != n["nullable"]:
-                changes.append(f"nullable={n['nullable']}")
-            if o["server_default"] != n["server_default"]:
-                changes.append(f"server_default={n['server_default']}")
-            if not changes:
+            differ = [key for key in ("type", "nullable", "server_default") if o[key] != n[key]]
+            if not differ:
                 continue
-            self.changes.append(f"alter column {name}.{col}: " + ", ".join(
-                c.split("=")[0].rstrip("_") for c in changes))
-            back = []
-            if o["type"] != n["type"]:
-                back.append(f"type_={o['type']}")
-            if o["nullable"] != n["nullable"]:
-                back.append(f"nullable={o['nullable']}")
-            if o["server_default"] != n["server_default"]:
-                back.append(f"server_default={o['server_default']}")
+            self.changes.append(f"alter column {name}.{col}: {', '.join(differ)}")
             a_up += call("batch_op.", "alter_column",
-                         [py_str(col), *changes, f"existing_type={o['type']}"], I2)
+                         [py_str(col), *_settings(differ, n), f"existing_type={o['type']}"], I2)
             a_down = call("batch_op.", "alter_column",
-                          [py_str(col), *back, f"existing_type={n['type']}"], I2) + a_down
+                          [py_str(col), *_settings(differ, o), f"existing_type={n['type']}"],
+                          I2) + a_down
         for col in dropped:
             spec = old["columns"][col]
             self.changes.append(f"drop column {name}.{col} (its data is lost)")
@@ -425,6 +412,11 @@ def _add_column(args: list[str]) -> list[str]:
     lines = call("batch_op.add_column(", "sa.Column", args, I2)
     lines[-1] += ")"
     return lines
+
+
+def _settings(keys: list[str], column: dict[str, Any]) -> list[str]:
+    """`alter_column` arguments setting these properties of a snapshot column."""
+    return [f"{'type_' if key == 'type' else key}={column[key]}" for key in keys]
 
 
 def _batch(table: str, body: list[str]) -> list[str]:
