@@ -153,8 +153,9 @@ def _builtin() -> list[Generator]:
     from contractspec.generators.db import DbGenerator
     from contractspec.generators.events import EventsGenerator
     from contractspec.generators.project import ProjectGenerator
+    from contractspec.generators.worker import WorkerGenerator
 
-    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator()]
+    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator(), WorkerGenerator()]
 
 
 def target_options(generator: Generator, settings: Mapping[str, Any],

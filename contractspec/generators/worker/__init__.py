@@ -1,0 +1,47 @@
+"""The `worker` target: background jobs of a workspace that uses the standard `jobs` module.
+
+`<app>/jobs/definitions.py` (job types with input models, retries, backoff, timeout;
+triggers; schedules), `<app>/jobs/queue.py` (`enqueue` and the trigger subscribers of the
+outbox), `<app>/jobs/worker.py` (claiming, running, retrying and dead-lettering runs;
+schedules; `python -m <app>.jobs.worker`) and the user-owned `<app>/handlers/jobs.py`.
+Without `use jobs` it generates nothing.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from contractspec.generators.base import Files, GeneratorOptions, UserOwned, header, user_files
+from contractspec.generators.worker import static
+from contractspec.generators.worker.definitions import render_definitions
+from contractspec.generators.worker.model import collect, uses_jobs
+from contractspec.ir import nodes as ir
+
+
+class WorkerGenerator:
+    name: ClassVar[str] = "worker"
+    description: ClassVar[str] = ("background jobs: job types, queue, outbox triggers, "
+                                  "schedules and the worker command (with `use jobs`)")
+    options_model: ClassVar[type[GeneratorOptions]] = GeneratorOptions
+
+    def generate(self, program: ir.Program, options: GeneratorOptions) -> Files:
+        if not uses_jobs(program):
+            return {}
+        app = options.app
+        top = header("worker", user_files(program))
+        jobs = collect(program)
+        texts = {
+            f"{app}/jobs/__init__.py": top + static.JOBS_INIT,
+            f"{app}/jobs/definitions.py": render_definitions(jobs, app, top),
+            f"{app}/jobs/queue.py": top + _fill(static.QUEUE, app),
+            f"{app}/jobs/worker.py": top + _fill(static.WORKER, app),
+        }
+        files: Files = {path: text.encode() for path, text in sorted(texts.items())}
+        names = "".join(f"\n- `{job.name}`: `{job.handler}`" for job in jobs.jobs) or " none"
+        files[f"{app}/handlers/jobs.py"] = UserOwned(
+            _fill(static.HANDLERS, app).replace("{jobs}", names).encode())
+        return files
+
+
+def _fill(template: str, app: str) -> str:
+    return template.replace("{app}", app)
