@@ -295,6 +295,24 @@ def test_the_generated_handler_module_is_used_by_default(app: App) -> None:
     _clear(app)
 
 
+def test_runs_left_running_by_a_stopped_worker_are_recovered(app: App) -> None:
+    handlers = SimpleNamespace(score_new_deal_job=lambda ctx, data: None)
+    payload = {"deal": str(uuid.uuid4()), "amount": "1"}
+    retried = app.enqueue("scoreNewDeal", payload)  # 3 attempts, timeout 30s
+    last = app.enqueue("slowJob")  # 1 attempt, timeout 1s
+    with app.session() as db:
+        claim = app.modules["worker"].claim
+        assert {claim(db, NOW), claim(db, NOW)} == {retried, last}
+    assert app.run(handlers, NOW + datetime.timedelta(seconds=30)) == 0  # not lost yet
+    assert app.job(retried).status.value == app.job(last).status.value == "running"
+    assert app.run(handlers, NOW + datetime.timedelta(minutes=1, seconds=2)) == 0
+    assert app.job(last).status.value == "dead" and "stopped" in app.job(last).last_error
+    assert app.job(retried).status.value == "running"
+    assert app.run(handlers, NOW + datetime.timedelta(minutes=2)) == 1  # failed, run again
+    assert app.job(retried).status.value == "succeeded" and app.job(retried).attempts == 2
+    _clear(app)
+
+
 # ---- schedules ------------------------------------------------------------------------------
 
 
@@ -359,8 +377,6 @@ def test_cron_next_run_in_the_generated_code(app: App) -> None:
 
 
 def test_concurrent_workers_never_run_a_run_twice(app: App) -> None:
-    if app.modules["session"].engine.dialect.name != "postgresql":
-        pytest.skip("claiming by several processes is PostgreSQL's (SKIP LOCKED)")
     ids = {app.enqueue("tidyUp") for _ in range(40)}
     ran: list[uuid.UUID] = []
     lock = threading.Lock()

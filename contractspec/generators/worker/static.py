@@ -213,11 +213,12 @@ WORKER = '''"""The worker: runs due job runs with their handlers and queues the 
     python -m {app}.jobs.worker --once      # one pass: due schedules, then every due run
 
 Several workers may run at once, on several machines: on PostgreSQL a run is claimed with
-`SELECT ... FOR UPDATE SKIP LOCKED`, elsewhere (SQLite) by a conditional update that only
-one worker wins. A run's handler is `<job>_job(ctx, data)` in `{app}/handlers/jobs.py`; it
-gets a session of its own, committed when it returns. A run that raises, times out or has
-no handler fails: it is retried after the job's backoff until its attempts are used up,
-then it is dead (dead-lettered) for an operator. Uses `DATABASE_URL` like the app.
+`SELECT ... FOR UPDATE SKIP LOCKED`; on SQLite (one machine) a claim is one statement
+holding the database's write lock. A run's handler is `<job>_job(ctx, data)` in
+`{app}/handlers/jobs.py`; it gets a session of its own, committed when it returns. A run
+that raises, times out or has no handler fails: it is retried after the job's backoff
+until its attempts are used up, then it is dead (dead-lettered) for an operator.
+Uses `DATABASE_URL` like the app.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from {app}.db import models
@@ -275,7 +276,7 @@ def sync_schedules(session: Session, now: datetime.datetime) -> None:
         row.next_run_at = schedule.next_after(now)
     try:
         session.commit()
-    except IntegrityError:  # another worker synced them at the same time
+    except (IntegrityError, OperationalError):  # another worker is syncing them
         session.rollback()
 
 
@@ -286,6 +287,7 @@ def enqueue_due_schedules(session: Session, now: datetime.datetime) -> int:
     due = session.execute(sa.select(
         models.JobSchedule.id, models.JobSchedule.name, models.JobSchedule.next_run_at,
     ).where(models.JobSchedule.paused.is_(False), models.JobSchedule.next_run_at <= now)).all()
+    session.commit()  # each run is queued by a write that checks what it read
     queued = 0
     for schedule_id, name, next_run_at in due:
         schedule = declared.get(name)
@@ -305,25 +307,51 @@ def enqueue_due_schedules(session: Session, now: datetime.datetime) -> int:
 
 def claim(session: Session, now: datetime.datetime) -> uuid.UUID | None:
     """Take the oldest due run (queued, or failed and due for its retry): it is running,
-    its attempt counted. None when no run is due."""
+    its attempt counted. None when no run is due. On PostgreSQL the run is picked with
+    `FOR UPDATE SKIP LOCKED`, so concurrent workers take different runs."""
     due = (sa.select(models.Job.id)
            .where(models.Job.status.in_(_WAITING), models.Job.scheduled_at <= now)
            .order_by(models.Job.scheduled_at, models.Job.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    while True:
-        job_id = session.scalar(due)
-        if job_id is None:
-            session.rollback()
-            return None
-        taken = _rowcount(session.execute(
-            sa.update(models.Job)
-            .where(models.Job.id == job_id, models.Job.status.in_(_WAITING))
-            .values(status=JobStatus.running, attempts=models.Job.attempts + 1,
-                    started_at=now, finished_at=None)))
-        session.commit()
-        if taken == 1:
-            return job_id
+    # One statement: SQLite takes its write lock before reading, so claims are serialised.
+    job_id = session.scalar(
+        sa.update(models.Job)
+        .where(models.Job.id == due.scalar_subquery(), models.Job.status.in_(_WAITING))
+        .values(status=JobStatus.running, attempts=models.Job.attempts + 1,
+                started_at=now, finished_at=None)
+        .returning(models.Job.id)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return job_id
+
+
+def recover_lost(session: Session, now: datetime.datetime) -> int:
+    """Runs left `running` by a worker that stopped (longer than their timeout, or an hour,
+    plus a minute) count as a failed attempt; how many were recovered."""
+    lost = "the worker running it stopped before it finished"
+    recovered = 0
+    for name, limit in _running_limits():
+        old = models.Job.started_at <= now - limit - datetime.timedelta(minutes=1)
+        stale = (models.Job.status == JobStatus.running, old, name)
+        recovered += _rowcount(session.execute(
+            sa.update(models.Job).where(*stale, models.Job.attempts >= models.Job.max_attempts)
+            .values(status=JobStatus.dead, finished_at=now, last_error=lost)))
+        recovered += _rowcount(session.execute(
+            sa.update(models.Job).where(*stale).values(
+                status=JobStatus.failed, scheduled_at=now, last_error=lost)))
+    session.commit()
+    return recovered
+
+
+def _running_limits() -> list[tuple[sa.ColumnElement[bool], datetime.timedelta]]:
+    """(which runs, how long they may run) per job type, and for types the spec lacks."""
+    default = datetime.timedelta(hours=1)
+    limits: list[tuple[sa.ColumnElement[bool], datetime.timedelta]] = [
+        (models.Job.type == name, definition.timeout or default)
+        for name, definition in JOB_TYPES.items()]
+    limits.append((models.Job.type.not_in(list(JOB_TYPES)), default))
+    return limits
 
 
 def run_job(job_id: uuid.UUID, *, sessions: Sessions = SessionLocal,
@@ -407,11 +435,12 @@ def _rowcount(result: Any) -> int:
 
 def run_once(*, sessions: Sessions = SessionLocal, handlers: object = job_handlers,
              now: Clock = utcnow, limit: int | None = None) -> int:
-    """One pass: sync and queue the due schedules, then run due runs until none is left
-    (at most `limit`); how many runs were run."""
+    """One pass: sync and queue the due schedules, recover lost runs, then run due runs
+    until none is left (at most `limit`); how many runs were run."""
     with sessions() as session:
         sync_schedules(session, now())
         enqueue_due_schedules(session, now())
+        recover_lost(session, now())
     ran = 0
     while limit is None or ran < limit:
         with sessions() as session:
