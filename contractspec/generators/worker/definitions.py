@@ -50,7 +50,7 @@ def _model(job: Job) -> str:
     doc = f'    """The input of the job `{job.name}`."""\n\n'
     lines = [f"class {job.model}(BaseModel):", doc.rstrip("\n") + "\n",
              "    model_config = ConfigDict(extra=\"forbid\", populate_by_name=True)"]
-    for f in sorted(job.fields, key=lambda f: f.default is not None):
+    for f in job.fields:
         attribute = _attribute(f.name)
         if attribute != f.name:
             value = f"Field({'' if f.default is None else f'default={f.default}, '}"
