@@ -33,9 +33,9 @@ from contractspec.generators.pipeline import generate
 from contractspec.generators.worker import WorkerGenerator
 from contractspec.generators.worker.model import compile_cron
 from tests.conftest import DATA, analyse
+from tests.databases import temporary_database
 
 APP = "sales"
-POSTGRES = os.environ.get("CSPEC_TEST_POSTGRES_URL")
 NOW = datetime.datetime(2030, 3, 4, 12, 0, tzinfo=datetime.UTC)  # a Monday, after real time
 JOBS_SPEC = """
 job scoreNewDeal {
@@ -120,30 +120,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'worker.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("set CSPEC_TEST_POSTGRES_URL to a PostgreSQL database URL")
-    base = sa.engine.make_url(POSTGRES)
-    name = f"cspec_worker_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, project: Path,
         tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    databases = _database(request.param, tmp_path_factory.mktemp(request.param))
-    url = next(databases)
+    with temporary_database(request.param, tmp_path_factory.mktemp(request.param),
+                            "worker") as url:
+        yield from _app(project, url)
+
+
+def _app(project: Path, url: str) -> Iterator[App]:
     migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini",
                                "upgrade", "head"], cwd=project, capture_output=True,
                               env={**os.environ, "DATABASE_URL": url}, text=True, check=False)
@@ -162,7 +147,6 @@ def app(request: pytest.FixtureRequest, project: Path,
         modules["session"].engine.dispose()
         for name in [m for m in sys.modules if m == APP or m.startswith(f"{APP}.")]:
             del sys.modules[name]
-    next(databases, None)
 
 
 def _deal(app: App) -> dict[str, Any]:
