@@ -417,3 +417,14 @@ def test_the_worker_command_runs_once(app: App, project: Path) -> None:
                                cwd=project, capture_output=True, text=True, check=False,
                                env={**os.environ, "DATABASE_URL": url})
     assert "--poll" in help_text.stdout and "SKIP LOCKED" in help_text.stdout
+
+
+def test_the_api_process_registers_the_triggers(project: Path) -> None:
+    """`uvicorn <app>.main:app` alone (no other import) enqueues jobs for trigger events."""
+    script = (f"import {APP}.main\nfrom {APP}.events import outbox\n"
+              "print(sorted(outbox._subscribers))")
+    ran = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True,
+                         text=True, check=False,
+                         env={**os.environ, "DATABASE_URL": "sqlite:///unused.db"})
+    assert ran.returncode == 0, ran.stderr
+    assert "deal.created" in ran.stdout

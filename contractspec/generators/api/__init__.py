@@ -61,7 +61,8 @@ class ApiGenerator:
             f"{app}/api/__init__.py": top + '"""The HTTP API of the application."""\n',
             f"{app}/api/schemas.py": schemas_module(api, app, top),
             f"{app}/api/errors.py": errors_module(api, top),
-            f"{app}/main.py": main_module(app, app, API_VERSION, top),
+            f"{app}/main.py": main_module(app, app, API_VERSION, top,
+                                          jobs=program.module("jobs") is not None),
         }
         if access is not None:
             catalog = build_catalog(program)

@@ -135,7 +135,11 @@ def errors_module(api: Api, top: str) -> str:
 # ---- main.py ----------------------------------------------------------------------------------
 
 
-def main_module(app: str, title: str, version: str, top: str) -> str:
+def main_module(app: str, title: str, version: str, top: str, jobs: bool = False) -> str:
+    """`main.py`; with `jobs`, importing the job queue registers the `on EVENT run JOB`
+    triggers with the outbox, so events the API dispatches enqueue their jobs."""
+    triggers = (f"import {app}.jobs.queue  # noqa: F401  (registers the job triggers)\n"
+                if jobs else "")
     return f'''{top}"""The FastAPI application: `uvicorn {app}.main:app`."""
 
 from __future__ import annotations
@@ -146,7 +150,7 @@ from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 from starlette.exceptions import HTTPException
 
-from {app}.api.errors import ApiError
+{triggers}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
 

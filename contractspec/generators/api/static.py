@@ -231,13 +231,16 @@ def emit(session: Session, actor: Actor | None, event: type[BaseModel],
     name = fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
     version = fields["version"].annotation.__args__[0]  # type: ignore[union-attr]
     org = org_id if org_id is not None else actor.org_id if actor is not None else None
-    body = event.model_validate({
+    envelope: dict[str, Any] = {
         "id": uuid.uuid4(), "type": name, "version": version,
         "occurredAt": datetime.datetime.now(datetime.UTC),
         "actor": ({"kind": "user", "id": str(actor.user_id)} if actor is not None
                   else {"kind": "system", "id": "system"}),
-        "orgId": org, "payload": payload,
-    }).model_dump(mode="json")
+        "payload": payload,
+    }
+    if "orgId" in fields:  # only events whose payload holds one organisation's data
+        envelope["orgId"] = org
+    body = event.model_validate(envelope).model_dump(mode="json")
     session.add(models.{Outbox}(org_id=org, event=name, version=version, body=body))
     record_event(session, actor, body)
     return body

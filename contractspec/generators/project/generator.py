@@ -52,7 +52,8 @@ class ProjectGenerator:
         files: Files = {
             "pyproject.toml": _pyproject(app, options.version, description, sources),
             "README.md": _readme(app, description, modules, sources,
-                                 program.module("identity") is not None),
+                                 program.module("identity") is not None,
+                                 program.module("jobs") is not None),
             f"{app}/__init__.py": _text(
                 header("project", sources) + f'"""{_docstring(description)}"""\n'),
             f"{app}/handlers/__init__.py": UserOwned(_text(_HANDLERS_INIT)),
@@ -127,11 +128,13 @@ testpaths = ["tests"]
 
 
 def _readme(app: str, description: str, modules: list[ir.Module], sources: list[str],
-            users: bool) -> bytes:
+            users: bool, jobs: bool = False) -> bytes:
     module_lines = "".join(
         f"- `{m.name}`{f' {m.version}' if m.version else ''}: "
         f"`{app}/handlers/{python_package_name(m.name)}.py`\n" for m in modules)
     sign_in = _SIGN_IN.replace("{app}", app) if users else _OPEN
+    if jobs:
+        sign_in += _JOBS.replace("{app}", app)
     return _text(f"""\
 {header("project", sources, "<!--", " -->")}
 # {app}
@@ -199,6 +202,19 @@ curl -H "Authorization: Bearer cst_..." http://127.0.0.1:8000/docs   # or any ro
 A member sees and changes only their organisation's records (another organisation's answer
 404); what each role may do follows the spec's grants and policies (`{app}/policies.py`).
 Revoke a token with `python -m {app}.dev revoke-token cst_...`.
+"""
+
+_JOBS = """
+## Background jobs
+
+Jobs (the spec's `job`s, started by `on <event> run <job>`, `schedule`s or `enqueue`) run in a
+separate worker process, as many as you like (on PostgreSQL they never take the same run):
+
+```sh
+python -m {app}.jobs.worker            # runs until stopped; --once for one pass
+```
+
+Write each job's body in `{app}/handlers/jobs.py` (`<job>_job(ctx, data)`).
 """
 
 _OPEN = """## Access
