@@ -132,12 +132,15 @@ class _Session:
 
     def load_path(self, base: Path, relative: str) -> list[str]:
         """Load the spec files at `base/relative` (a file or a folder); their display names."""
-        target = (base / relative).resolve()
-        files = [target] if target.is_file() else (
-            spec_files_under(target) if target.is_dir() else [])
-        if not files and not target.suffix:
-            candidate = target.with_suffix(SPEC_SUFFIX)
-            files = [candidate] if candidate.is_file() else []
+        try:
+            target = (base / relative).resolve()
+            files = [target] if target.is_file() else (
+                spec_files_under(target) if target.is_dir() else [])
+            if not files and not target.suffix:
+                candidate = target.with_suffix(SPEC_SUFFIX)
+                files = [candidate] if candidate.is_file() else []
+        except (OSError, ValueError):  # a name too long or otherwise impossible: not found
+            files = []
         names = [display(f, self.config.root) for f in files]
         for f, n in zip(files, names, strict=True):
             self.add_file(f, n)

@@ -23,6 +23,9 @@ from contractspec.source import SourceFile, Span
 DURATION_UNITS = {
     "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000,
 }
+# How deep an expression or a type may nest in the IR; deeper is CS105 (the IR is walked
+# recursively downstream, and pydantic refuses to serialise much deeper models).
+MAX_EXPRESSION_DEPTH = 200
 SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
@@ -124,6 +127,10 @@ def parse_size(text: str) -> ir.Size:
     return _node(ir.Size, text=text, bytes=int(number) * SIZE_UNITS[text[len(number):]])
 
 
+class TooDeep(Exception):
+    """An expression or a type nests deeper than MAX_EXPRESSION_DEPTH."""
+
+
 class Lowerer:
     """Turns the parse trees of one file into a `LoweredFile`."""
 
@@ -140,7 +147,7 @@ class Lowerer:
                 assert isinstance(decl, Tree)
                 try:
                     self._declaration(decl)
-                except RecursionError:
+                except (RecursionError, TooDeep):
                     self._error("CS105", "this declaration is nested too deeply to analyse",
                                 self._span(decl))
         return self.out
@@ -156,7 +163,8 @@ class Lowerer:
                 self.out.header = header
             return
         method: Callable[[Tree[Token]], Any] = getattr(self, kind)
-        self.out.declarations.setdefault(DECLARATION_FIELDS[kind], []).append(method(tree))
+        lowered = method(tree)  # first: a declaration too deep to lower adds no empty list
+        self.out.declarations.setdefault(DECLARATION_FIELDS[kind], []).append(lowered)
 
     # ---- helpers ----------------------------------------------------------------------
     def _span(self, item: Child) -> Span:
@@ -298,7 +306,9 @@ class Lowerer:
         return _node(ir.Attribute, name=intern(str(rest[0])), args=args, span=self._span(tree))
 
     # ---- types ------------------------------------------------------------------------
-    def type_expr(self, tree: Tree[Token]) -> ir.TypeRef:
+    def type_expr(self, tree: Tree[Token], depth: int = 0) -> ir.TypeRef:
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise TooDeep
         base = cast(Tree[Token], tree.children[0])
         suffixes = [str(s) for s in tree.children[1:]]
         optional = "?" in suffixes
@@ -309,7 +319,8 @@ class Lowerer:
         for part in base.children[1:]:
             assert isinstance(part, Tree)
             if part.data == "generic_args":
-                generics = tuple(self.type_expr(cast(Tree[Token], g)) for g in part.children)
+                generics = tuple(self.type_expr(cast(Tree[Token], g), depth + 1)
+                                 for g in part.children)
             elif part.data == "type_args":
                 args = tuple(self._type_arg(cast(Tree[Token], a)) for a in part.children)
         return _node(ir.TypeRef, name=name.name, is_ref=base.data == "ref_type", args=args,
@@ -737,7 +748,11 @@ class Lowerer:
         )
 
     # ---- expressions ------------------------------------------------------------------
-    def expr(self, item: Child) -> ir.Expr:
+    def expr(self, item: Child, depth: int = 0) -> ir.Expr:
+        """An expression whose root sits `depth` levels down in the IR (an operator chain
+        `a or b or c` nests to the left: its first operand is deepest)."""
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise TooDeep
         span = self._span(item)
         if isinstance(item, Token):  # a bare literal token inlined by `?text`
             return _node(ir.LiteralExpr, type="string", text=str(item), value=unescape(str(item)),
@@ -747,17 +762,19 @@ class Lowerer:
         if rule == "path":
             return _node(ir.PathExpr, parts=tuple(intern(str(k)) for k in kids), span=span)
         if rule == "call":
-            args = tuple(self.expr(a) for a in cast(Tree[Token], kids[1]).children)
+            args = tuple(self.expr(a, depth + 1) for a in cast(Tree[Token], kids[1]).children)
             return _node(ir.CallExpr, name=str(kids[0]), args=args, span=span)
         if rule == "list_expr":
-            return _node(ir.ListExpr, items=tuple(self.expr(k) for k in kids), span=span)
-        if rule == "unary":
-            return _node(ir.UnaryExpr, op=cast(Any, str(kids[0])), operand=self.expr(kids[1]),
+            return _node(ir.ListExpr, items=tuple(self.expr(k, depth + 1) for k in kids),
                          span=span)
+        if rule == "unary":
+            return _node(ir.UnaryExpr, op=cast(Any, str(kids[0])),
+                         operand=self.expr(kids[1], depth + 1), span=span)
         if rule in _BINARY_RULES:
-            left = self.expr(kids[0])
+            operators = len(kids) // 2
+            left = self.expr(kids[0], depth + operators)
             for i in range(1, len(kids), 2):
-                right = self.expr(kids[i + 1])
+                right = self.expr(kids[i + 1], depth + operators - i // 2)
                 left = _node(ir.BinaryExpr, op=cast(Any, str(kids[i])), left=left, right=right,
                              span=self.source.span(left.span.start_offset,
                                                            right.span.end_offset))

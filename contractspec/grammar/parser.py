@@ -30,6 +30,7 @@ from contractspec.source import SourceFile
 
 GRAMMAR_PATH = Path(__file__).with_name("cspec.lark")
 MAX_RETRIES_PER_DECLARATION = 25
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -169,7 +170,15 @@ def parse_source(source: SourceFile) -> ParseResult:
     error, declaration by declaration to report each error.
     """
     with gc_paused():
-        return _parse(source)
+        result = _parse(source)
+    surrogate = _SURROGATE.search(source.text)
+    if surrogate is not None:  # only an editor's buffer can hold one (files are UTF-8)
+        span = source.span(surrogate.start(), surrogate.end())
+        message = (f"text holds a lone surrogate (U+{ord(surrogate.group()):04X}), half of a "
+                   "character, which UTF-8 cannot encode; delete it or retype the character")
+        result.diagnostics.append(Diagnostic(code="CS112", severity=Severity.ERROR,
+                                             message=message, span=span))
+    return result
 
 
 def _parse(source: SourceFile) -> ParseResult:

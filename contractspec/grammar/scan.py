@@ -168,8 +168,8 @@ def split_declarations(text: str) -> list[Chunk]:
             if match and match.group(1) in DECLARATION_KEYWORDS:
                 starts.append(pending_doc if pending_doc is not None else k)
         pending_doc = None
-    if not any(not line.blank for line in lines):
-        return []
+    if not any(not line.blank or line.doc for line in lines):
+        return []  # nothing but whitespace and `//` comments (`///` needs a declaration)
     if not starts:
         starts = [0]  # no declaration at all: the whole text is one (broken) chunk
     starts[0] = 0

@@ -67,7 +67,7 @@ def schemas_module(api: Api, app: str, top: str) -> str:
     uses = {name for name in ("datetime", "decimal", "uuid") if f"{name}." in text}
     imports = ["from __future__ import annotations", ""]
     imports += [f"import {name}" for name in sorted(uses)]
-    typing = [n for n in ("Annotated", "Any") if f"{n}[" in text]
+    typing = [n for n in ("Annotated", "Any") if f"{n}[" in text or f"{n}]" in text]
     imports += [f"from typing import {', '.join(typing)}"] if typing else []
     imports += [""] if uses or typing else []
     pyd = ["AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue"]

@@ -64,7 +64,8 @@ class RoutesWriter:
                    *(["from pydantic import JsonValue"] if "JsonValue" in text else []),
                    *(["from sqlalchemy.exc import IntegrityError"] if "_commit(" in text
                      else []),
-                   "from sqlalchemy.orm import Session", "",
+                   *(["from sqlalchemy.orm import Session"] if "_commit(" in text
+                     or "_flush(" in text or "_require(" in text else []), "",
                    *([f"from {app} import {', '.join(own)}"] if own else []),
                    f"from {app}.api import errors, schemas",
                    *([f"from {app}.api.context import Context"] if "Context(" in text else []),

@@ -1,0 +1,100 @@
+"""The defects the fuzzers found, one test each (docs/reliability.md lists them)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from contractspec.analysis import analyze_texts
+from contractspec.cli.main import main
+from contractspec.format import FormatError, format_text
+from tests.fuzz.properties import check_text, check_valid, ruff_problems
+
+HEADER = "module deep\nuse identity\npermission p\ngrant admin: p\n"
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in analyze_texts({"a.cspec": text}).diagnostics]
+
+
+def test_a_doc_comment_with_no_declaration_is_a_syntax_error() -> None:
+    """It was silently accepted by the parser while `cspec fmt` refused it."""
+    for text in ("/// Invoices, in a m", "/// one\n/// two\n"):
+        assert codes(text) == ["CS101"]
+        with pytest.raises(FormatError):
+            format_text(text)
+    assert codes("// a plain comment\n") == []
+
+
+@pytest.mark.parametrize("expression", [
+    " or ".join(["p"] * 3000),
+    " + ".join(["1"] * 400) + " > 0",
+    "not " * 400 + "p",
+    "f(" * 400 + ")" * 400,
+    "[" * 400 + "]" * 400,
+], ids=["or-chain", "sum-chain", "not", "calls", "lists"])
+def test_a_very_long_or_deep_expression_is_too_deeply_nested(
+        expression: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 3000-term `or` chain crashed `cspec check` (RecursionError in the access checks,
+    exit 3) and `cspec ir` (pydantic refuses to serialise models nested ~250 deep)."""
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "cspec.toml").write_text('[workspace]\nspecs = ["spec"]\n', encoding="utf-8")
+    text = f"{HEADER}query q v1 {{\n  policy {expression}\n}}\n"
+    (tmp_path / "spec" / "a.cspec").write_text(text, encoding="utf-8")
+    assert main(["check", str(tmp_path)]) == 1
+    assert "error[CS105]: this declaration is nested too deeply" in capsys.readouterr().out
+    assert main(["ir", str(tmp_path)]) == 1
+    check_text(text)
+
+
+def test_a_deeply_nested_generic_type_is_too_deeply_nested() -> None:
+    text = f"{HEADER}query q v1 {{\n  output {'page<' * 300}X{'>' * 300}\n  policy p\n}}\n"
+    assert "CS105" in codes(text)
+    check_text(text)
+
+
+def test_a_too_deep_declaration_in_a_file_without_header() -> None:
+    """It left an empty declaration list behind, and CS115 then crashed on `min([])`."""
+    text = "policy Deal {\n  read: " + " or ".join(["x"] * 500) + "\n}\n"
+    assert sorted(set(codes(text))) == ["CS105"]
+
+
+def test_a_use_path_too_long_for_the_file_system_is_not_found() -> None:
+    """`use m from "<5000 characters>"` crashed the analysis with OSError (name too long)."""
+    text = f'module a\nuse m from "{"x" * 5000}"\n'
+    assert codes(text) == ["CS210"]
+
+
+def test_a_lone_surrogate_in_an_editor_buffer_is_an_error() -> None:
+    """Half a surrogate pair (an editor's buffer can hold one, a UTF-8 file cannot) passed
+    the checks, then crashed the generators with UnicodeEncodeError."""
+    text = "/// A stag\ude00e.\nmodule a\n"
+    found = analyze_texts({"a.cspec": text}).diagnostics
+    assert [(d.code, d.span.start_line, d.span.start_col) for d in found] == [("CS112", 1, 11)]
+    assert "lone surrogate (U+DE00)" in found[0].message
+    check_text(text)
+
+
+def test_generated_imports_match_their_use() -> None:
+    """routes.py imported `Session` with no CRUD route to use it (F401), and schemas.py
+    used `Any` for a `json` field of a value type without importing it (F821)."""
+    text = """module m
+use identity
+type Shape {
+  state: json?
+}
+entity Deal {
+  id: uuid @id
+  org: ref identity.Org @tenant
+  shape: Shape
+}
+permission p
+grant admin: p
+query checkAll v1 {
+  policy p
+}
+"""
+    with tempfile.TemporaryDirectory(prefix="cspec-ruff-") as folder:
+        assert ruff_problems(check_valid(text), Path(folder)) == ""
