@@ -19,6 +19,7 @@ DECLARATION_KEYWORDS = frozenset(
 )
 _FIRST_WORD = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
 MAX_NESTING = 256
+_WHITESPACE = frozenset(" \t\r\n\f\ufeff")  # the grammar's WS: not Unicode's other spaces
 
 
 @dataclass
@@ -76,7 +77,7 @@ def scan_lines(text: str) -> list[LineInfo]:
                 line.blank = False
                 line.closes += 1
                 depth = max(depth - 1, 0)
-            elif not c.isspace():
+            elif c not in _WHITESPACE:
                 line.blank = False
             j += 1
         line.end = min(j, n)

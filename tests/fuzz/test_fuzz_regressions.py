@@ -10,6 +10,8 @@ import pytest
 from contractspec.analysis import analyze_texts
 from contractspec.cli.main import main
 from contractspec.format import FormatError, format_text
+from contractspec.grammar.parser import parse_source
+from contractspec.source import SourceFile
 from tests.fuzz.properties import check_text, check_valid, ruff_problems
 
 HEADER = "module deep\nuse identity\npermission p\ngrant admin: p\n"
@@ -26,6 +28,17 @@ def test_a_doc_comment_with_no_declaration_is_a_syntax_error() -> None:
         with pytest.raises(FormatError):
             format_text(text)
     assert codes("// a plain comment\n") == []
+
+
+@pytest.mark.parametrize("space", ["\u2029", "\u00a0", "\u2003", "\x85", "\x1c"])
+def test_a_unicode_space_the_grammar_does_not_take_is_a_syntax_error(space: str) -> None:
+    """Only `[ \\t\\r\\n\\f]` and a BOM are whitespace to the grammar; a text of other
+    Unicode spaces passed the parser silently while `cspec fmt` refused it."""
+    text = f"{space}{space}\n"
+    parsed = parse_source(SourceFile("a.cspec", text))
+    assert [(d.code, d.span.start_col) for d in parsed.diagnostics] == [("CS101", 1)]
+    with pytest.raises(FormatError):
+        format_text(text)
 
 
 @pytest.mark.parametrize("expression", [
