@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCNotification, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
@@ -30,11 +30,12 @@ from contractspec.diagnostics import Diagnostic
 from contractspec.ide.host import Host, Inputs
 from contractspec.ide.regen import Regenerator
 from contractspec.ide.world import World
-from contractspec.server.convert import Paths, Positions, diagnostic
+from contractspec.server.convert import Paths, Positions, apply_change, diagnostic
 from contractspec.source import SourceFile
 
 DEFAULT_DEBOUNCE = 0.05  # seconds between the last keystroke and the analysis
 REQUEST_FAILED = -32803
+IGNORED = "$/cspec/unreadableRequest"  # stands for a request answered with an error already
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -52,6 +53,35 @@ class CspecProtocol(LanguageServerProtocol):
                 [lsp.PositionEncodingKind.Utf8] if lsp.PositionEncodingKind.Utf8 in offered
                 else [lsp.PositionEncodingKind.Utf16])
         return (yield from super().lsp_initialize(params))
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Read one message. JSON-RPC lets `params` be left out, which pygls refuses (the
+        request then went unanswered); a request that cannot be read gets its error answer
+        here (pygls only logged it, and the client waited forever)."""
+        if "jsonrpc" in data and "method" in data and "params" not in data:
+            data = {**data, "params": None}
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            ident = data.get("id")
+            if "jsonrpc" not in data or "method" not in data or not isinstance(ident, int | str):
+                raise
+            self._send_response(ident, None, error.to_response_error())
+            return JsonRPCNotification(jsonrpc="2.0", method=IGNORED, params=None)
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams) -> Any:
+        """Apply the changes here, as the protocol says (pygls clamps a position past the end
+        of a line after the line end, and counts Unicode line separators as line ends), and
+        hand pygls the whole new text."""
+        encoding = self.server_capabilities.position_encoding \
+            if self.server_capabilities else None
+        positions = Positions(getattr(encoding, "value", encoding) or "utf-16")
+        text = self.workspace.get_text_document(params.text_document.uri).source
+        for change in params.content_changes:
+            text = apply_change(text, change, positions)
+        params.content_changes = [lsp.TextDocumentContentChangeWholeDocument(text=text)]
+        return (yield from super().lsp_text_document__did_change(params))
 
 
 class CspecServer(LanguageServer):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -19,6 +20,7 @@ SEVERITIES = {
     Severity.HINT: lsp.DiagnosticSeverity.Hint,
 }
 UNNECESSARY = frozenset({"CS121"})  # shown faded by editors
+_LINE_END = re.compile(r"\r\n|\r|\n")  # LSP's line ends (not Unicode's other separators)
 
 
 class Positions:
@@ -61,6 +63,38 @@ class Positions:
             units += self.units(char)
             col += 1
         return source.offset(line, col + 1)
+
+
+def edit_offset(text: str, position: lsp.Position, positions: Positions) -> int:
+    """The code-point offset of an LSP position in `text`, as the protocol says: lines end at
+    `\n`, `\r\n` or `\r`; past the end of a line means its end (before the line end), past
+    the last line the end of the text; inside a character (half a surrogate pair, part of a
+    UTF-8 sequence) rounds to after it."""
+    start = 0
+    for _ in range(position.line):
+        found = _LINE_END.search(text, start)
+        if found is None:
+            return len(text)
+        start = found.end()
+    found = _LINE_END.search(text, start)
+    end = found.start() if found is not None else len(text)
+    units = 0
+    for k in range(start, end):
+        if units >= position.character:
+            return k
+        units += positions.units(text[k])
+    return end
+
+
+def apply_change(text: str, change: lsp.TextDocumentContentChangeEvent,
+                 positions: Positions) -> str:
+    """`text` after one `didChange` content change (a range given backwards is reordered)."""
+    if not isinstance(change, lsp.TextDocumentContentChangePartial):
+        return change.text
+    a = edit_offset(text, change.range.start, positions)
+    b = edit_offset(text, change.range.end, positions)
+    a, b = min(a, b), max(a, b)
+    return text[:a] + change.text + text[b:]
 
 
 class Paths:
