@@ -12,7 +12,8 @@ the cspec version). `apply(plan)` writes it:
    journal and the staging folder are removed.
 
 An interruption before the commit point leaves the previous tree exactly as it was (the
-staging folder is cleared by the next run); after it, `recover(out_dir)`, which every
+staging folder, and any temporary file of an interrupted replacement, are cleared by the next
+run); after it, `recover(out_dir)`, which every
 `cspec gen` runs first, finishes the moves from the journal, so the tree and the manifest
 end up matching the new generation. Files that are not in the manifest (user-owned ones,
 the user's own files, a virtualenv, a database) are never touched, except a user-owned file
@@ -239,6 +240,8 @@ def apply(plan: Plan, force: bool = False, hook: Hook | None = None) -> None:
     staging = out / STAGING
     try:
         shutil.rmtree(staging, ignore_errors=True)
+        for stale in (out / STATE_DIR).glob(".*.tmp"):  # left by a run killed mid-replace
+            stale.unlink(missing_ok=True)
         staging.mkdir(parents=True)
         moves: list[tuple[str, str]] = []
         for change in plan.by_status(Status.ADDED, Status.CHANGED):
