@@ -11,6 +11,7 @@ Layout varies: whitespace, blank lines, `///` docs and `//` comments.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -33,6 +34,10 @@ _DEFAULTS = {"bool": ["true", "false"], "int": ["0", "7", "-1"], "int(0..)": ["0
              "datetime": ["now"]}
 ROLES = ["owner", "admin", "member"]
 T = TypeVar("T")
+# The standard module behind each construct that needs one (CS523), by the lines it starts.
+_STD_NEEDS = [("jobs", r"^(job|on|schedule) "), ("notifications", r"^notification "),
+              ("flags", r"^(flag|experiment) "), ("files", r"^attachments "),
+              ("metering", r"^(metric|plan) "), ("learning", r"^track "), ("audit", r"^  audit$")]
 
 
 def _words(draw: st.DrawFn, pool: list[str], low: int, high: int) -> list[str]:
@@ -106,6 +111,14 @@ class _Builder:
 
     def add(self, text: str) -> None:
         self.parts.append(self.doc() + text)
+
+    def std_modules(self) -> list[str]:
+        """The standard modules to use: identity, and those behind the constructs drawn
+        (CS523), and maybe audit anyway."""
+        text = "\n".join(self.parts)
+        needed = {"identity"} | ({"audit"} if self.coin() else set())
+        needed |= {module for module, pattern in _STD_NEEDS if re.search(pattern, text, re.M)}
+        return sorted(needed)
 
     # ---- data ---------------------------------------------------------------------------
     def enum(self, k: int) -> None:
@@ -382,7 +395,7 @@ def valid_specs(draw: st.DrawFn) -> str:
     build = _Builder(draw)
     header = "module generated" + build.maybe(" version 1.2.3")
     build.parts.append(build.doc() + header)
-    build.parts.append("use identity" + build.maybe("\nuse audit"))
+    build.parts.append("")  # the `use` lines, once the constructs that need them are known
     for k in range(draw(st.integers(0, 3))):
         build.enum(k)
     for k in range(draw(st.integers(0, 2))):
@@ -405,5 +418,6 @@ def valid_specs(draw: st.DrawFn) -> str:
         if build.coin():
             build.notification(k, event)
     build.extras()
+    build.parts[1] = "\n".join(f"use {m}" for m in build.std_modules())
     text = draw(st.sampled_from(["\n\n", "\n", "\n\n\n"])).join(build.parts) + "\n"
     return text.replace("\n", "\r\n") if draw(st.booleans()) and draw(st.booleans()) else text
