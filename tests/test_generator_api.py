@@ -23,7 +23,14 @@ from openapi_spec_validator import validate
 from contractspec.analysis import analyze_workspace
 from contractspec.generators.api import ApiGenerator
 from contractspec.generators.api.model import error_status
-from contractspec.generators.base import GeneratorOptions, builtin_registry, has_header
+from contractspec.generators.base import (
+    GeneratorError,
+    GeneratorFailure,
+    GeneratorOptions,
+    builtin_registry,
+    has_header,
+    run_generators,
+)
 from contractspec.generators.db import DbGenerator
 from contractspec.generators.events import EventsGenerator
 from contractspec.generators.project import ProjectGenerator
@@ -122,6 +129,35 @@ def test_deterministic_across_runs_and_hash_seeds(program: ir.Program,
 
 def test_registered() -> None:
     assert isinstance(builtin_registry().targets()["api"], ApiGenerator)
+
+
+def _run_api(text: str) -> None:
+    analysis = analyse(text)
+    assert not analysis.errors, [d.message for d in analysis.errors]
+    run_generators(analysis.program, [(ApiGenerator(), GeneratorOptions(app="x"))])
+
+
+def test_a_refused_spec_is_a_generator_error_not_a_crash() -> None:
+    """A spec the target cannot serve is refused with a message (exit 2), never reported
+    as a bug in the generator (GeneratorFailure, exit 3)."""
+    shadow = ("module identity\n\nrole owner \"Owner\"\n\nentity Thing {\n  id: uuid @id\n}\n"
+              "\npermission see_things \"See\"\n\ngrant owner: see_things\n\n"
+              "policy Thing {\n  read: see_things\n}\n\nquery listThings v1 {\n"
+              "  output page<Thing>\n  policy see_things\n}\n")
+    with pytest.raises(GeneratorError) as refused:
+        _run_api(shadow)
+    assert not isinstance(refused.value, GeneratorFailure)
+    assert "hides the standard library" in str(refused.value)
+    unbuildable = (WORKSPACE / "spec" / "tracker.cspec").read_text().replace(
+        "use identity\n", "use identity\nuse audit\n")
+    unbuildable += ("\nevent project.closed v1 {\n  payload {\n    reason: string\n  }\n}\n"
+                    "\nworkflow ProjectFlow on Project.priority {\n  initial normal\n"
+                    "  transition raise: normal -> high by manage_projects "
+                    "emits project.closed\n  final high\n}\n")
+    with pytest.raises(GeneratorError) as refused:
+        _run_api(unbuildable)
+    assert not isinstance(refused.value, GeneratorFailure)
+    assert "payload cannot be built" in str(refused.value)
 
 
 def test_error_status_heuristics() -> None:

@@ -225,6 +225,10 @@ def run_generators(program: ir.Program, selected: list[tuple[Generator, Generato
                 files = generator.generate_from(program, options, earlier)  # type: ignore[attr-defined]
             else:
                 files = generator.generate(program, options)
+        except GeneratorFailure:
+            raise
+        except GeneratorError as error:  # the generator refuses the spec, saying why
+            raise GeneratorError(f"{generator.name}: {error}") from error
         except Exception as error:
             raise GeneratorFailure(f"generator {generator.name!r} failed: "
                                    f"{type(error).__name__}: {error}") from error

@@ -67,8 +67,17 @@ def runtime_module() -> ir.Module:
                      **{key: tuple(decls) for key, decls in lowered.declarations.items()})
 
 
+IDENTITY_NEEDS = ("User", "Org", "OrgMembership", "OrgRole")
+
+
 def has_identity(program: ir.Program) -> bool:
-    return program.module(IDENTITY) is not None
+    """Whether the program has users: an `identity` module with what authentication needs
+    (the standard one, or one of the same shape)."""
+    module = program.module(IDENTITY)
+    if module is None:
+        return False
+    names = {d.name for d in (*module.entities, *module.enums)}
+    return all(name in names for name in IDENTITY_NEEDS)
 
 
 def with_runtime(program: ir.Program) -> ir.Program:

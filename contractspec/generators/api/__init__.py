@@ -33,7 +33,14 @@ from contractspec.generators.base import (
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.db.schema import Schema, build_schema
 from contractspec.generators.events.shapes import Catalog, EventVersion, build_catalog
-from contractspec.generators.runtime import OUTBOX_ENTITY, TOKEN_ENTITY, has_identity, with_runtime
+from contractspec.generators.runtime import (
+    IDENTITY,
+    IDENTITY_NEEDS,
+    OUTBOX_ENTITY,
+    TOKEN_ENTITY,
+    has_identity,
+    with_runtime,
+)
 from contractspec.ir import nodes as ir
 
 API_VERSION = "0.1.0"  # the application's version in the OpenAPI document
@@ -53,6 +60,11 @@ class ApiGenerator:
         access: AccessModel | None = None
         flows: list[Flow] = []
         schema = build_schema(program)
+        if program.module(IDENTITY) is not None and not has_identity(program):
+            raise GeneratorError(
+                f"the module `{IDENTITY}` lacks {', '.join(IDENTITY_NEEDS)}: a workspace module "
+                "of that name hides the standard library's, which authentication needs; "
+                "rename the module")
         if has_identity(program):
             access = AccessModel(program, schema, symbols)
             flows = build_flows(program, access, symbols)

@@ -24,14 +24,18 @@ class Emission:
     payload: tuple[tuple[str, str], ...]  # (JSON name, Python source over row/actor)
 
     def call(self, indent: str, row: str = "row") -> list[str]:
-        """`outbox.emit(session, actor, events.X, events.XPayload.model_validate({...}))`."""
+        """`outbox.emit(session, actor, events.X, events.XPayload.model_validate({...}))`,
+        within 99 columns."""
         cls = f"events.{self.event.class_name}"
         items = [f"{py_str(name)}: {source.replace('row.', f'{row}.')}"
                  for name, source in self.payload]
-        inner = indent + "    "
-        return [f"{indent}outbox.emit(session, actor, {cls}, "
-                f"{cls}Payload.model_validate({{",
-                *(f"{inner}{item}," for item in items), f"{indent}}}))"]
+        inner, deeper = indent + "    ", indent + "        "
+        first = f"{indent}outbox.emit(session, actor, {cls}, {cls}Payload.model_validate({{"
+        if len(first) <= 99:
+            return [first, *(f"{inner}{item}," for item in items), f"{indent}}}))"]
+        return [f"{indent}outbox.emit(", f"{inner}session, actor, {cls},",
+                f"{inner}{cls}Payload.model_validate({{",
+                *(f"{deeper}{item}," for item in items), f"{inner}}}),", f"{indent})"]
 
 
 def event_index(catalog: Catalog) -> dict[tuple[str, int], EventVersion]:

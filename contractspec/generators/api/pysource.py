@@ -25,7 +25,13 @@ def _field_line(f: ApiField, read: bool) -> list[str]:
     if args:
         args = ([f"default={default}"] if default is not None else []) + args
         return call(f"{f.attr}: {annotation} = ", "Field", args, I1)
-    return [f"{I1}{f.attr}: {annotation}" + (f" = {default}" if default is not None else "")]
+    line = f"{I1}{f.attr}: {annotation}" + (f" = {default}" if default is not None else "")
+    if len(line) <= 99 or not annotation.startswith("Annotated["):
+        return [line]
+    inner, _, rest = annotation[len("Annotated["):].partition(", Field(")
+    field, _, tail = rest.rpartition(")]")
+    return [f"{I1}{f.attr}: Annotated[", f"{I2}{inner},", f"{I2}Field({field}),",
+            f"{I1}]{tail}" + (f" = {default}" if default is not None else "")]
 
 
 def _row_value(f: ApiField, api: Api) -> str:
