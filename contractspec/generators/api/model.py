@@ -32,6 +32,7 @@ from contractspec.generators.db.naming import (
     attribute_name,
     class_names,
     column_name,
+    kebab,
     member_name,
     pascal,
     py_str,
@@ -183,10 +184,6 @@ class Api:
     pages: list[str] = field(default_factory=list)  # entity read models with a page model
     errors: dict[str, ErrorEntry] = field(default_factory=dict)  # class name -> entry
     auth: bool = False  # the workspace has users: bearer tokens, policies, tenancy
-
-
-def kebab(name: str) -> str:
-    return snake(name).replace("_", "-")
 
 
 def error_status(error: ir.ErrorDecl) -> int:

@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 
 from contractspec.generators.api.access import AccessModel, EntityAccess
-from contractspec.generators.api.model import SEARCH, Api, ApiField, Operation, searchable
+from contractspec.generators.api.model import (
+    SEARCH,
+    Api,
+    ApiField,
+    Operation,
+    key_name,
+    searchable,
+)
 from contractspec.generators.api.policysource import (
     policy_function,
     readable_function,
@@ -183,7 +190,7 @@ class RoutesWriter:
     def fetch(self, op: Operation, orm: str, access: EntityAccess | None) -> list[str]:
         entity = op.entity
         assert entity is not None
-        key = _key_name(entity.decl)
+        key = key_name(entity.decl)
         key_attr = next((f.attr for f in op.input.fields if f.name == key), key)
         if access is None:
             return [f"{I1}row = session.get({orm}, data.{key_attr})", f"{I1}if row is None:",
@@ -198,7 +205,7 @@ class RoutesWriter:
         entity = op.entity
         assert entity is not None
         fields = {f.name: f for f in entity.decl.fields}
-        key = _key_name(entity.decl)
+        key = key_name(entity.decl)
         if op.crud == "list":
             return self.list_body(op, orm, read, access)
         if op.crud == "create":
@@ -324,7 +331,7 @@ class RoutesWriter:
                       f'{I2}pattern = f"%{{text}}%"',
                       *call("query = query.where(", "sa.or_", conditions, I2)]
             lines[-1] += ")"
-        key = _key_name(decl)
+        key = key_name(decl)
         key_column = _column(decl.field(key)) if decl.field(key) is not None else "id"
         lines += [
             f"{I1}total = session.scalar(sa.select(sa.func.count()).select_from("
@@ -362,11 +369,6 @@ class RoutesWriter:
         lines += self.emit(op, I1)
         return [*lines, f"{I1}_commit(session)", f"{I1}session.refresh(row)",
                 f"{I1}return schemas.{read}.from_row(row)"]
-
-
-def _key_name(entity: ir.EntityDecl) -> str:
-    key = next((f for f in entity.fields if f.attribute("id") is not None), None)
-    return key.name if key is not None else "id"
 
 
 def _column(f: ir.FieldDecl) -> str:

@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 from contractspec.check.access import subject_parts
 from contractspec.check.symbols import SymbolTable
 from contractspec.generators.api.access import AccessModel, EntityAccess
-from contractspec.generators.db.naming import member_name, pascal, snake
+from contractspec.generators.db.naming import kebab, member_name, pascal, snake
 from contractspec.ir import nodes as ir
 
 WORKFLOW_VERSION = "v1"
@@ -89,7 +89,3 @@ def build_flows(program: ir.Program, access: AccessModel, symbols: SymbolTable) 
                     f"/{WORKFLOW_VERSION}/{kebab(decl.name)}/{kebab(t.name)}", event))
             flows.append(flow)
     return sorted(flows, key=lambda f: (f.module, f.name))
-
-
-def kebab(name: str) -> str:
-    return snake(name).replace("_", "-")

@@ -48,6 +48,11 @@ def snake(name: str) -> str:
     return re.sub(r"\W+", "_", _CAMEL.sub("_", name)).strip("_").lower() or "x"
 
 
+def kebab(name: str) -> str:
+    """`createDeal` -> `create-deal` (URL paths)."""
+    return snake(name).replace("_", "-")
+
+
 @lru_cache(maxsize=1 << 16)
 def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[\W_]+", name) if part)
