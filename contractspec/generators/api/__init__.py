@@ -17,7 +17,7 @@ from contractspec.generators import jsontext
 from contractspec.generators.api import static
 from contractspec.generators.api.access import AccessModel
 from contractspec.generators.api.emission import emission, event_index
-from contractspec.generators.api.model import Api, build_api
+from contractspec.generators.api.model import Api, build_api, drop_unserved
 from contractspec.generators.api.openapi import openapi_document
 from contractspec.generators.api.policysource import policies_module
 from contractspec.generators.api.pysource import errors_module, main_module, schemas_module
@@ -41,6 +41,7 @@ from contractspec.generators.runtime import (
     has_identity,
     with_runtime,
 )
+from contractspec.generators.services import PROVIDERS, ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 
 API_VERSION = "0.1.0"  # the application's version in the OpenAPI document
@@ -68,7 +69,10 @@ class ApiGenerator:
         if has_identity(program):
             access = AccessModel(program, schema, symbols)
             flows = build_flows(program, access, symbols)
-        api = build_api(program, flows, auth=access is not None)
+        providers = [p for p in PROVIDERS if program.module(p.module) is not None] \
+            if access is not None else []
+        api = build_api(program, flows, auth=access is not None,
+                        services={p.module: p.operations for p in providers})
         texts = {
             f"{app}/api/__init__.py": top + '"""The HTTP API of the application."""\n',
             f"{app}/api/schemas.py": schemas_module(api, app, top),
@@ -79,13 +83,30 @@ class ApiGenerator:
         if access is not None:
             catalog = build_catalog(program)
             _emissions(api, catalog, access, symbols)
+            drop_unserved(api, program)
             texts.update(_secured(api, access, flows, schema, app, top, catalog))
+            given = ServiceInput(app, top, program, api, schema, access, symbols)
+            texts.update(_services(providers, given))
         else:
+            drop_unserved(api, program)
             texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)
         texts["openapi.json"] = jsontext.dumps(document)
         return {path: text.encode() for path, text in sorted(texts.items())}
+
+
+def _services(providers: list[ServiceProvider], given: ServiceInput) -> dict[str, str]:
+    """The generated implementations of the std modules' operations, under `<app>/services/`."""
+    if not providers:
+        return {}
+    app = given.app
+    texts = {f"{app}/services/__init__.py": given.top + '"""Generated implementations of the '
+             'standard modules\' operations."""\n'}
+    for provider in providers:
+        for path, text in provider.files(given).items():
+            texts[f"{app}/{path}"] = text
+    return texts
 
 
 def _fill(template: str, app: str, **names: str) -> str:

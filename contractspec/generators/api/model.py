@@ -18,7 +18,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -146,6 +146,7 @@ class Operation:
     handler_module: str = ""
     emissions: list[Emission] = field(default_factory=list)  # events CRUD code emits
     transition: tuple[Flow, FlowTransition] | None = None
+    service: str | None = None  # the std module whose generated service implements it
 
     @property
     def body(self) -> bool:
@@ -199,8 +200,19 @@ def error_status(error: ir.ErrorDecl) -> int:
     return 400
 
 
-def build_api(program: ir.Program, flows: Sequence[Flow] = (), auth: bool = False) -> Api:
-    return _Builder(program).build(flows, auth)
+def build_api(program: ir.Program, flows: Sequence[Flow] = (), auth: bool = False,
+              services: Mapping[str, frozenset[tuple[str, str]]] | None = None) -> Api:
+    """The API of the workspace's operations and transitions. A standard module's operation
+    is served when `services` (module -> (name, version) implemented) has it, else only when
+    it is plain CRUD (see `drop_unserved`)."""
+    return _Builder(program).build(flows, auth, services or {})
+
+
+def drop_unserved(api: Api, program: ir.Program) -> None:
+    """Remove the standard modules' operations that are neither CRUD nor implemented."""
+    std = {m.name for m in program.modules if m.std}
+    api.operations = [op for op in api.operations
+                      if op.module not in std or op.crud is not None or op.service is not None]
 
 
 class _Builder:
@@ -215,13 +227,16 @@ class _Builder:
                            for m in program.modules for t in m.types}
         self.api = Api()
 
-    def build(self, flows: Sequence[Flow], auth: bool) -> Api:
+    def build(self, flows: Sequence[Flow], auth: bool,
+              services: Mapping[str, frozenset[tuple[str, str]]]) -> Api:
         self.api.auth = auth
-        ops = [(m, op) for m in self.program.modules if not m.std for op in m.operations]
+        ops = [(m, op) for m in self.program.modules for op in m.operations]
         clashes = Counter((op.name, version_label(op.version)) for _, op in ops)
         for module, op in ops:
-            self.api.operations.append(self.operation(
-                module, op, clashes[(op.name, version_label(op.version))] > 1))
+            served = self.operation(module, op, clashes[(op.name, version_label(op.version))] > 1)
+            if (op.name, served.version) in services.get(module.name, frozenset()):
+                served.crud, served.entity, served.service = None, None, module.name
+            self.api.operations.append(served)
         for flow in flows:
             for transition in flow.transitions:
                 self.api.operations.append(self.transition(flow, transition))

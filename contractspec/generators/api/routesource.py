@@ -60,7 +60,9 @@ class RoutesWriter:
         for op in self.api.operations:
             body += ["", "", *self.route(op)]
         text = "\n".join(body)
-        handlers = sorted({op.handler_module for op in self.api.operations if op.crud is None})
+        handlers = sorted({op.handler_module for op in self.api.operations
+                           if op.crud is None and op.service is None})
+        services = sorted({op.service for op in self.api.operations if op.service is not None})
         fastapi = ["APIRouter", *(n for n in ("Query", "Response") if f"{n}(" in text)]
         deps = ["ActorDep", "SessionDep"] if self.auth else ["SessionDep"]
         app = self.app
@@ -83,7 +85,8 @@ class RoutesWriter:
                      else []),
                    *([f"from {app}.events import outbox"] if "outbox." in text
                      or (self.auth and "_commit(" in text) else []),
-                   *[f"from {app}.handlers import {h} as {h}_handlers" for h in handlers]]
+                   *[f"from {app}.handlers import {h} as {h}_handlers" for h in handlers],
+                   *[f"from {app}.services import {s} as {s}_service" for s in services]]
         preamble = ["router = APIRouter()", "", "",
                     "def _errors(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:",
                     f'{I1}"""The error responses of a route: each status with the error '
@@ -166,6 +169,8 @@ class RoutesWriter:
         return self.model_names.sub(r"schemas.\1", op.output.py)
 
     def handler(self, op: Operation, returns: str) -> list[str]:
+        if op.service is not None:
+            return self.service(op, returns)
         module = f"{op.handler_module}_handlers"
         first = "ctx" if self.auth else "session"
         message = f"define {op.function}({first}, data) in handlers/{op.handler_module}.py"
@@ -177,6 +182,13 @@ class RoutesWriter:
             return [*lines, f"{I1}handler({context}, data)",
                     f"{I1}return Response(status_code=204)"]
         return [*lines, f"{I1}result: {returns} = handler({context}, data)", f"{I1}return result"]
+
+    def service(self, op: Operation, returns: str) -> list[str]:
+        """Call the std module's generated implementation (`<app>/services/<module>.py`)."""
+        call_text = f"{op.service}_service.{op.function}(Context(session, actor), data)"
+        if returns == "Response":
+            return [f"{I1}{call_text}", f"{I1}return Response(status_code=204)"]
+        return [f"{I1}result: {returns} = {call_text}", f"{I1}return result"]
 
     # ---- CRUD ----------------------------------------------------------------------------
 
@@ -336,8 +348,8 @@ class RoutesWriter:
         lines += [
             f"{I1}total = session.scalar(sa.select(sa.func.count()).select_from("
             "query.subquery()))",
-            f"{I1}page = query.order_by({orm}.{key_column})"
-            ".limit(data.size).offset((data.page - 1) * data.size)",
+            f"{I1}offset = (data.page - 1) * data.size",
+            f"{I1}page = query.order_by({orm}.{key_column}).limit(data.size).offset(offset)",
             f"{I1}rows = session.scalars(page).all()",
             *call("return ", f"schemas.{read}Page", [
                 f"items=[schemas.{read}.from_row(r) for r in rows]", "total=total or 0",

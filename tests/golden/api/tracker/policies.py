@@ -62,6 +62,11 @@ def may_create_issue_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_create_org_v1(actor: Actor) -> bool:
+    """`createOrg v1`: `create_orgs`."""
+    return actor.can("create_orgs")
+
+
 def may_create_project_v1(actor: Actor) -> bool:
     """`createProject v1`: `manage_projects`."""
     return actor.can("manage_projects")
@@ -75,6 +80,11 @@ def may_delete_project_v1(actor: Actor) -> bool:
 def may_get_project_v1(actor: Actor) -> bool:
     """`getProject v1`: `manage_projects`."""
     return actor.can("manage_projects")
+
+
+def may_list_invitations_v1(actor: Actor) -> bool:
+    """`listInvitations v1`: `invite_members`."""
+    return actor.can("invite_members")
 
 
 def may_list_projects_v1(actor: Actor) -> bool:

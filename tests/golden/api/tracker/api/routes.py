@@ -18,6 +18,7 @@ from tracker.api import errors, schemas
 from tracker.api.context import Context
 from tracker.api.deps import ActorDep, SessionDep
 from tracker.db import models
+from tracker.events import models as events
 from tracker.events import outbox
 from tracker.handlers import tracker as tracker_handlers
 
@@ -37,6 +38,15 @@ def _commit(session: Session) -> None:
         session.rollback()
         raise errors.Conflict(details=str(error.orig)) from error
     outbox.dispatch_pending(session)
+
+
+def _flush(session: Session) -> None:
+    """Flush, answering 409 when a constraint refuses the change."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise errors.Conflict(details=str(error.orig)) from error
 
 
 def _require(session: Session, model: type[Any], key: Any, actor: Any,
@@ -109,6 +119,39 @@ def create_issue_v1(
     _commit(session)
     session.refresh(row)
     return schemas.Issue.from_row(row)
+
+
+@router.post(
+    "/v1/create-org",
+    operation_id="create_org_v1",
+    summary="createOrg v1",
+    tags=["identity"],
+    status_code=201,
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        409: "Conflicts with existing data or the record's state.",
+        422: "Invalid input.",
+    }),
+)
+def create_org_v1(
+    data: schemas.CreateOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Org:
+    """Create an organisation; the caller becomes its owner."""
+    if not policies.may_create_org_v1(actor):
+        raise errors.Forbidden()
+    row = models.Org(name=data.name)
+    session.add(row)
+    _flush(session)
+    outbox.emit(session, actor, events.OrgCreatedV1, events.OrgCreatedV1Payload.model_validate({
+        "org": row.id,
+        "by": actor.user_id,
+    }))
+    _commit(session)
+    session.refresh(row)
+    return schemas.Org.from_row(row)
 
 
 @router.post(
@@ -208,6 +251,40 @@ def get_project_v1(
 
 
 @router.get(
+    "/v1/list-invitations",
+    operation_id="list_invitations_v1",
+    summary="listInvitations v1",
+    tags=["identity"],
+    responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
+)
+def list_invitations_v1(
+    data: Annotated[schemas.ListInvitationsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationPage:
+    """The organisation's invitations, optionally only those in one status."""
+    if not policies.may_list_invitations_v1(actor):
+        raise errors.Forbidden()
+    query = sa.select(models.Invitation).where(policies.invitation_listable(actor))
+    if data.status is not None:
+        query = query.where(models.Invitation.status == data.status)
+    if data.q:
+        text = data.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        query = query.where(sa.or_(models.Invitation.email.ilike(pattern, escape="\\")))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    offset = (data.page - 1) * data.size
+    page = query.order_by(models.Invitation.id).limit(data.size).offset(offset)
+    rows = session.scalars(page).all()
+    return schemas.InvitationPage(
+        items=[schemas.Invitation.from_row(r) for r in rows],
+        total=total or 0,
+        page=data.page,
+        size=data.size,
+    )
+
+
+@router.get(
     "/v1/list-projects",
     operation_id="list_projects_v1",
     summary="listProjects v1",
@@ -236,7 +313,8 @@ def list_projects_v1(
             models.Project.summary.ilike(pattern, escape="\\"),
         ))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = query.order_by(models.Project.id).limit(data.size).offset((data.page - 1) * data.size)
+    offset = (data.page - 1) * data.size
+    page = query.order_by(models.Project.id).limit(data.size).offset(offset)
     rows = session.scalars(page).all()
     return schemas.ProjectPage(
         items=[schemas.Project.from_row(r) for r in rows],

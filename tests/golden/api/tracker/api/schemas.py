@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import uuid
 from typing import Annotated
@@ -37,6 +38,58 @@ class Contact(BaseModel):
     email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 
 
+class BillingProfile(BaseModel):
+    """The organisation's billing details: who invoices go to."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    legalName: str
+    billingEmail: str
+    taxId: str | None
+    country: str
+    updatedAt: datetime.datetime
+
+    @classmethod
+    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            legalName=row.legal_name,
+            billingEmail=row.billing_email,
+            taxId=row.tax_id,
+            country=row.country,
+            updatedAt=row.updated_at,
+        )
+
+
+class Invitation(BaseModel):
+    """An invitation to join an organisation, sent to an email address."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    email: str
+    role: enums.OrgRole
+    status: enums.InvitationStatus
+    invitedBy: uuid.UUID
+    expiresAt: datetime.datetime
+    createdAt: datetime.datetime
+
+    @classmethod
+    def from_row(cls, row: models.Invitation) -> Invitation:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            email=row.email,
+            role=row.role,
+            status=row.status,
+            invitedBy=row.invited_by_id,
+            expiresAt=row.expires_at,
+            createdAt=row.created_at,
+        )
+
+
 class Issue(BaseModel):
     """The entity `Issue` of module `tracker`."""
 
@@ -49,6 +102,33 @@ class Issue(BaseModel):
     def from_row(cls, row: models.Issue) -> Issue:
         """The read model of a database row (secret fields left out)."""
         return cls(id=row.id, project=row.project_id, title=row.title, points=row.points)
+
+
+class Org(BaseModel):
+    """An organisation: the tenant boundary of every tenant-owned entity."""
+
+    id: uuid.UUID
+    name: str
+    createdAt: datetime.datetime
+
+    @classmethod
+    def from_row(cls, row: models.Org) -> Org:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, name=row.name, createdAt=row.created_at)
+
+
+class OrgMembership(BaseModel):
+    """A user's membership of an organisation, with the role held there."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    user: uuid.UUID
+    role: enums.OrgRole
+
+    @classmethod
+    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
 
 
 class Project(BaseModel):
@@ -78,6 +158,38 @@ class Project(BaseModel):
         )
 
 
+class User(BaseModel):
+    """A person who can sign in."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    createdAt: datetime.datetime
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
+
+
+class InvitationPage(BaseModel):
+    """One page of `Invitation` items, and how many there are in all."""
+
+    items: list[Invitation]
+    total: int
+    page: int
+    size: int
+
+
+class OrgMembershipPage(BaseModel):
+    """One page of `OrgMembership` items, and how many there are in all."""
+
+    items: list[OrgMembership]
+    total: int
+    page: int
+    size: int
+
+
 class ProjectPage(BaseModel):
     """One page of `Project` items, and how many there are in all."""
 
@@ -96,6 +208,15 @@ class ArchiveProjectV1Input(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
 
+class ChangeRoleV1Input(BaseModel):
+    """The input of command `changeRole v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+    role: enums.OrgRole
+
+
 class CreateIssueV1Input(BaseModel):
     """The input of command `createIssue v1`."""
 
@@ -104,6 +225,14 @@ class CreateIssueV1Input(BaseModel):
     project: uuid.UUID
     title: Annotated[str, Field(min_length=1, max_length=200)]
     points: Annotated[int, Field(ge=1, le=13)] | None = None
+
+
+class CreateOrgV1Input(BaseModel):
+    """The input of command `createOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class CreateProjectV1Input(BaseModel):
@@ -119,6 +248,14 @@ class CreateProjectV1Input(BaseModel):
     contact: Contact | None = None
 
 
+class DeleteOrgV1Input(BaseModel):
+    """The input of command `deleteOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmName: Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class DeleteProjectV1Input(BaseModel):
     """The input of command `deleteProject v1`."""
 
@@ -127,10 +264,52 @@ class DeleteProjectV1Input(BaseModel):
     id: uuid.UUID
 
 
+class GetBillingProfileV1Input(BaseModel):
+    """The input of query `getBillingProfile v1`."""
+
+
 class GetProjectV1Input(BaseModel):
     """The input of query `getProject v1`."""
 
     id: uuid.UUID
+
+
+class InviteMemberV1Input(BaseModel):
+    """The input of command `inviteMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+
+
+class LeaveOrgV1Input(BaseModel):
+    """The input of command `leaveOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: uuid.UUID
+
+
+class ListInvitationsV1Input(BaseModel):
+    """The input of query `listInvitations v1`."""
+
+    status: enums.InvitationStatus | None = None
+    page: Annotated[int, Field(ge=1)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+    q: str | None = None
+
+
+class ListMembersV1Input(BaseModel):
+    """The input of query `listMembers v1`."""
+
+
+class ListMyInvitationsV1Input(BaseModel):
+    """The input of query `listMyInvitations v1`."""
+
+
+class ListMyMembershipsV1Input(BaseModel):
+    """The input of query `listMyMemberships v1`."""
 
 
 class ListProjectsV1Input(BaseModel):
@@ -141,6 +320,53 @@ class ListProjectsV1Input(BaseModel):
     page: Annotated[int, Field(ge=1)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
+
+
+class MeV1Input(BaseModel):
+    """The input of query `me v1`."""
+
+
+class RegisterUserV1Input(BaseModel):
+    """The input of command `registerUser v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class RemoveMemberV1Input(BaseModel):
+    """The input of command `removeMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+
+
+class RenameOrgV1Input(BaseModel):
+    """The input of command `renameOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class UpdateBillingProfileV1Input(BaseModel):
+    """The input of command `updateBillingProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legalName: Annotated[str, Field(min_length=1, max_length=200)]
+    billingEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    taxId: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
+
+
+class UpdateProfileV1Input(BaseModel):
+    """The input of command `updateProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class UpdateProjectV1Input(BaseModel):
@@ -163,3 +389,13 @@ class CreateProjectV2Input(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     budget: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)]
     token: Annotated[str, Field(max_length=64)]
+
+
+class InviteMemberV2Input(BaseModel):
+    """The input of command `inviteMember v2`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+    validFor: datetime.timedelta | None = None

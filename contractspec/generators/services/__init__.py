@@ -1,0 +1,18 @@
+"""Generated implementations of the standard modules' operations (see `base.py`).
+
+`PROVIDERS` lists one provider per standard module that has one; the `api` target serves a
+std operation when a provider implements it or when it is plain CRUD.
+"""
+
+from __future__ import annotations
+
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
+
+PROVIDERS: tuple[ServiceProvider, ...] = ()
+
+__all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
+
+
+def implemented(program_modules: frozenset[str]) -> dict[str, frozenset[tuple[str, str]]]:
+    """module -> the operations its provider implements, for the std modules in use."""
+    return {p.module: p.operations for p in PROVIDERS if p.module in program_modules}
