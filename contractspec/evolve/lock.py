@@ -223,6 +223,8 @@ def build_lock(program: ir.Program, version: str | None = None, routes: bool = T
         from contractspec.generators.api.model import build_api  # imports the checks: a cycle
 
         for op in build_api(program).operations:
+            if op.module not in modules:  # the standard modules' routes are not locked
+                continue
             label = f"{op.decl.name} {op.decl.version}" if op.decl.version else op.decl.name
             modules[op.module].setdefault("http", {})[label] = {"method": op.method,
                                                                 "path": op.path}

@@ -17,7 +17,7 @@ from contractspec.generators import jsontext
 from contractspec.generators.api import static
 from contractspec.generators.api.access import AccessModel
 from contractspec.generators.api.emission import emission, event_index
-from contractspec.generators.api.model import Api, build_api, drop_unserved
+from contractspec.generators.api.model import Api, build_api, unserved
 from contractspec.generators.api.openapi import openapi_document
 from contractspec.generators.api.policysource import policies_module
 from contractspec.generators.api.pysource import errors_module, main_module, schemas_module
@@ -71,8 +71,8 @@ class ApiGenerator:
             flows = build_flows(program, access, symbols)
         providers = [p for p in PROVIDERS if program.module(p.module) is not None] \
             if access is not None else []
-        api = build_api(program, flows, auth=access is not None,
-                        services={p.module: p.operations for p in providers})
+        catalog = build_catalog(program) if access is not None else None
+        api = _api(program, flows, access, {p.module: p.operations for p in providers}, catalog)
         texts = {
             f"{app}/api/__init__.py": top + '"""The HTTP API of the application."""\n',
             f"{app}/api/schemas.py": schemas_module(api, app, top),
@@ -80,20 +80,31 @@ class ApiGenerator:
             f"{app}/main.py": main_module(app, app, API_VERSION, top,
                                           jobs=program.module("jobs") is not None),
         }
-        if access is not None:
-            catalog = build_catalog(program)
-            _emissions(api, catalog, access, symbols)
-            drop_unserved(api, program)
+        if access is not None and catalog is not None:
             texts.update(_secured(api, access, flows, schema, app, top, catalog))
             given = ServiceInput(app, top, program, api, schema, access, symbols)
             texts.update(_services(providers, given))
         else:
-            drop_unserved(api, program)
             texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)
         texts["openapi.json"] = jsontext.dumps(document)
         return {path: text.encode() for path, text in sorted(texts.items())}
+
+
+def _api(program: ir.Program, flows: list[Flow], access: AccessModel | None,
+         services: dict[str, frozenset[tuple[str, str]]], catalog: Catalog | None) -> Api:
+    """The served API: built once more without the standard operations found unserved (so
+    that their models are left out too)."""
+    skip: frozenset[tuple[str, str, str]] = frozenset()
+    while True:
+        api = build_api(program, flows, auth=access is not None, services=services, skip=skip)
+        if access is not None and catalog is not None:
+            _emissions(api, catalog, access, access.symbols)
+        more = unserved(api, program)
+        if not more:
+            return api
+        skip |= more
 
 
 def _services(providers: list[ServiceProvider], given: ServiceInput) -> dict[str, str]:

@@ -19,7 +19,7 @@ import keyword
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -43,23 +43,31 @@ from contractspec.ir import nodes as ir
 
 CRUD_VERBS = ("create", "update", "delete", "get", "list")
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+MAX_PAGE = 2**31 - 1  # keeps the offset within a 64-bit integer
 SEARCH = "q"  # the search parameter of list queries
 SEARCHABLE = frozenset({"string", "text", "email", "url"})
 # Names schemas.py defines or imports besides the spec's models.
 RESERVED = frozenset({
     "Annotated", "Any", "BaseModel", "ConfigDict", "Field", "ErrorBody", "ErrorInfo",
     "JsonValue", "annotations", "datetime", "decimal", "enums", "models", "uuid",
+    "AfterValidator", "UtcDateTime", "SafeStr",
 })
+# The classes errors.py always defines (the spec's errors of these names get a prefix).
+GENERIC_ERRORS = frozenset({"ApiError", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+                            "NotImplementedYet"})
 # Field names pydantic does not allow: a trailing `_` and an alias.
 _FIELD_RESERVED = frozenset({"copy", "dict", "json", "schema", "construct", "validate",
                              "fields", "self", "session", "data", "row"})
 
 _SCALAR_PY = {
-    "string": "str", "text": "str", "email": "str", "url": "str", "int": "int",
+    "string": "SafeStr", "text": "SafeStr", "email": "SafeStr", "url": "SafeStr", "int": "int",
     "bigint": "int", "decimal": "decimal.Decimal", "money": "decimal.Decimal",
-    "bool": "bool", "date": "datetime.date", "datetime": "datetime.datetime",
+    "bool": "bool", "date": "datetime.date", "datetime": "UtcDateTime",
     "duration": "datetime.timedelta", "uuid": "uuid.UUID", "json": "dict[str, Any]",
 }
+# The range of the database column of an integer type (`Integer`, `BigInteger`).
+INT_RANGES = {"int": (Decimal(-2**31), Decimal(2**31 - 1)),
+              "bigint": (Decimal(-2**63), Decimal(2**63 - 1))}
 _SCALAR_SCHEMA: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"}, "bigint": {"type": "integer"}, "bool": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
@@ -164,6 +172,14 @@ class Operation:
             statuses.setdefault(404, "Not found.")
         if self.crud in ("create", "update", "delete", "transition"):
             statuses.setdefault(409, "Conflicts with existing data or the record's state.")
+        if self.crud is None and auth:
+            statuses.setdefault(404, "Not found.")  # `ctx.get` of a record not readable
+        if self.crud is None and self.decl.kind == "command":
+            statuses.setdefault(409, "Conflicts with existing data or the record's state.")
+        if self.crud is None and self.service is None:
+            statuses.setdefault(501, "Its handler is not written yet.")
+        if self.body:
+            statuses.setdefault(413, "The request body is too large.")
         return dict(sorted(statuses.items()))
 
     @property
@@ -201,18 +217,20 @@ def error_status(error: ir.ErrorDecl) -> int:
 
 
 def build_api(program: ir.Program, flows: Sequence[Flow] = (), auth: bool = False,
-              services: Mapping[str, frozenset[tuple[str, str]]] | None = None) -> Api:
-    """The API of the workspace's operations and transitions. A standard module's operation
-    is served when `services` (module -> (name, version) implemented) has it, else only when
-    it is plain CRUD (see `drop_unserved`)."""
-    return _Builder(program).build(flows, auth, services or {})
+              services: Mapping[str, frozenset[tuple[str, str]]] | None = None,
+              skip: frozenset[tuple[str, str, str]] = frozenset()) -> Api:
+    """The API of the workspace's operations and transitions, but those in `skip`
+    ((module, name, version label)). A standard module's operation is served when `services`
+    (module -> (name, version) implemented) has it, else only when it is plain CRUD (see
+    `unserved`)."""
+    return _Builder(program).build(flows, auth, services or {}, skip)
 
 
-def drop_unserved(api: Api, program: ir.Program) -> None:
-    """Remove the standard modules' operations that are neither CRUD nor implemented."""
+def unserved(api: Api, program: ir.Program) -> frozenset[tuple[str, str, str]]:
+    """The standard modules' operations that are neither CRUD nor implemented."""
     std = {m.name for m in program.modules if m.std}
-    api.operations = [op for op in api.operations
-                      if op.module not in std or op.crud is not None or op.service is not None]
+    return frozenset((op.module, op.decl.name, op.version) for op in api.operations
+                     if op.module in std and op.crud is None and op.service is None)
 
 
 class _Builder:
@@ -228,9 +246,11 @@ class _Builder:
         self.api = Api()
 
     def build(self, flows: Sequence[Flow], auth: bool,
-              services: Mapping[str, frozenset[tuple[str, str]]]) -> Api:
+              services: Mapping[str, frozenset[tuple[str, str]]],
+              skip: frozenset[tuple[str, str, str]]) -> Api:
         self.api.auth = auth
-        ops = [(m, op) for m in self.program.modules for op in m.operations]
+        ops = [(m, op) for m in self.program.modules for op in m.operations
+               if (m.name, op.name, version_label(op.version)) not in skip]
         clashes = Counter((op.name, version_label(op.version)) for _, op in ops)
         for module, op in ops:
             served = self.operation(module, op, clashes[(op.name, version_label(op.version))] > 1)
@@ -299,8 +319,10 @@ class _Builder:
     def paging(self, inputs: list[ApiField], search: bool) -> list[ApiField]:
         names = {f.name for f in inputs}
         extra = [
-            ApiField("page", "page", Value("int", {"type": "integer", "minimum": 1},
-                                           ("ge=1",)), False, "1", "The page, from 1."),
+            ApiField("page", "page", Value("int", {"type": "integer", "minimum": 1,
+                                                   "maximum": MAX_PAGE},
+                                           ("ge=1", f"le={MAX_PAGE}")),
+                     False, "1", "The page, from 1."),
             ApiField("size", "size", Value("int", {"type": "integer", "minimum": 1,
                                                    "maximum": MAX_PAGE_SIZE},
                                            ("ge=1", f"le={MAX_PAGE_SIZE}")),
@@ -345,7 +367,7 @@ class _Builder:
         entry = ErrorEntry(error.name, error.name, error_status(error),
                            error.message or _sentence(error.name))
         known = self.api.errors.get(entry.class_name)
-        if known is not None and known != entry:
+        if entry.class_name in GENERIC_ERRORS or (known is not None and known != entry):
             name = pascal(op.name) + error.name
             entry = ErrorEntry(name, error.name, entry.status, entry.message)
         self.api.errors[entry.class_name] = entry
@@ -407,6 +429,8 @@ class _Builder:
         if f.type.is_list:
             value = Value(f"list[{value.annotated()}]", {"type": "array", "items": value.schema},
                           kind="list", uses=value.uses)
+        if not read and f.attribute("secret") is not None:
+            value = replace(value, schema={**value.schema, "writeOnly": True})
         default = None if read else _default(f, value)
         attr = f.name if f.name.isidentifier() and f.name not in _FIELD_RESERVED \
             and not f.name.startswith("model_") and not keyword.iskeyword(f.name) else f.name + "_"
@@ -531,6 +555,10 @@ def _scalar(ref: ir.TypeRef, f: ir.FieldDecl | None) -> Value:
     else:
         return Value(py, dict(_SCALAR_SCHEMA[name]), kind="json" if name == "json" else "scalar")
     integer = name in ("int", "bigint")
+    if integer:  # the column's range: a larger value would be a database error, not a 422
+        floor, ceiling = INT_RANGES[name]
+        low = floor if low is None else max(low, floor)
+        high = ceiling if high is None else min(high, ceiling)
     if low is not None:
         constraints.append(f"ge={_number(low, integer)}")
         number["minimum"] = _json_number(low)

@@ -48,6 +48,34 @@ def _row_value(f: ApiField, api: Api) -> str:
     return source
 
 
+# A moment read back from SQLite has no offset: it is UTC (every moment is stored in UTC), and
+# the document's `date-time` format requires the offset.
+UTC_DATETIME = '''def _utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment without an offset is UTC (SQLite keeps none)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+UtcDateTime = Annotated[datetime.datetime, AfterValidator(_utc)]
+
+
+'''
+
+
+# PostgreSQL cannot store a NUL character in text: refused as invalid input (422) on every
+# database, rather than failing in the database.
+SAFE_STR = '''def _no_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store."""
+    if "\\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+'''
+
+
 def schemas_module(api: Api, app: str, top: str) -> str:
     models = list(api.models.values())
     body: list[list[str]] = [
@@ -70,13 +98,17 @@ def schemas_module(api: Api, app: str, top: str) -> str:
     for op in api.operations:
         body.append(_model(op.input, read=False, forbid=op.body))
     text = "\n".join(line for part in body for line in [*part, "", ""])
+    if "UtcDateTime" in text:
+        text = UTC_DATETIME + text
+    if "SafeStr" in text:
+        text = SAFE_STR + text
     uses = {name for name in ("datetime", "decimal", "uuid") if f"{name}." in text}
     imports = ["from __future__ import annotations", ""]
     imports += [f"import {name}" for name in sorted(uses)]
     typing = [n for n in ("Annotated", "Any") if f"{n}[" in text or f"{n}]" in text]
     imports += [f"from typing import {', '.join(typing)}"] if typing else []
     imports += [""] if uses or typing else []
-    pyd = ["AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue"]
+    pyd = ["AfterValidator", "AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue"]
     pyd = [n for n in pyd if n == "BaseModel" or f"{n}(" in text or f"{n} " in text]
     imports.append(f"from pydantic import {', '.join(pyd)}")
     local = [f"from {app} import enums"] if "enums." in text else []
@@ -131,8 +163,7 @@ def errors_module(api: Api, top: str) -> str:
                ("Conflict", "conflict", 409, "The change conflicts with existing data."),
                ("NotImplementedYet", "not_implemented", 501, "Not implemented yet.")]
     entries = [(e.class_name, e.code, e.status, e.message) for e in api.errors.values()]
-    names = {e[0] for e in entries}
-    for name, code, status, message in [*[g for g in generic if g[0] not in names], *entries]:
+    for name, code, status, message in [*generic, *entries]:
         lines += ["", "", f"class {name}(ApiError):", f"{I1}status = {status}",
                   f"{I1}code = {py_str(code)}", f"{I1}message = {py_str(message)}"]
     return "\n".join(lines) + "\n"
@@ -150,18 +181,54 @@ def main_module(app: str, title: str, version: str, top: str, jobs: bool = False
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 {triggers}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
 
+# Larger request bodies are refused with 413 before they are read (MAX_BODY_BYTES, 1 MiB).
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+
+
+class BodyLimit:
+    """Refuses a body longer than MAX_BODY_BYTES: by its Content-Length, else while read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            await error_response(413, "payload_too_large", TOO_LARGE)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise HTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+TOO_LARGE = f"The request body is larger than {{MAX_BODY_BYTES}} bytes."
 app = FastAPI(title={py_str(title)}, version={py_str(version)},
               separate_input_output_schemas=False)
+app.add_middleware(BodyLimit)
 app.include_router(router)
 
 
@@ -194,6 +261,7 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
 
 @app.exception_handler(HTTPException)
 async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-    code = {{404: "not_found", 405: "method_not_allowed"}}.get(error.status_code, "http_error")
+    code = {{404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}}.get(
+        error.status_code, "http_error")
     return error_response(error.status_code, code, str(error.detail))
 '''

@@ -46,7 +46,7 @@ class RoutesWriter:
                 flows = self.states.setdefault(op.transition[0].entity.key, [])
                 if op.transition[0] not in flows:
                     flows.append(op.transition[0])
-        names = [*api.models, *(f"{p}Page" for p in api.pages)]
+        names = [*api.models, *(f"{p}Page" for p in api.pages), "UtcDateTime", "SafeStr"]
         self.model_names = re.compile(
             r"(?<![\w.])(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b") \
             if names else None
@@ -65,6 +65,8 @@ class RoutesWriter:
         services = sorted({op.service for op in self.api.operations if op.service is not None})
         fastapi = ["APIRouter", *(n for n in ("Query", "Response") if f"{n}(" in text)]
         deps = ["ActorDep", "SessionDep"] if self.auth else ["SessionDep"]
+        if "allowed(" in text:
+            deps.append("allowed")
         app = self.app
         own = [name for name in ("audit", "enums", "policies") if f"{name}." in text]
         imports = ["from __future__ import annotations", "", "from typing import Annotated, Any",
@@ -134,6 +136,8 @@ class RoutesWriter:
             args.append(f"status_code={op.status}")
         if op.output.kind == "none":
             args.append("response_class=Response")
+        if self.auth and op.crud != "transition":
+            args.append(f"dependencies=[allowed(policies.{policy_function(op)})]")
         args.append(f"responses={self.responses(op)}")
         lines = call("@router.", op.method.lower(), args, "")
         returns = "Response" if op.output.kind == "none" else self.out(op)

@@ -34,6 +34,12 @@ class Forbidden(ApiError):
     message = "You are not allowed to do this."
 
 
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
 class Conflict(ApiError):
     status = 409
     code = "conflict"
@@ -52,91 +58,13 @@ class AlreadyArchived(ApiError):
     message = "Already archived."
 
 
-class AlreadyInvited(ApiError):
-    status = 409
-    code = "AlreadyInvited"
-    message = "This person already has a pending invitation"
-
-
-class AlreadyMember(ApiError):
-    status = 409
-    code = "AlreadyMember"
-    message = "This person is already a member"
-
-
-class AlreadyRegistered(ApiError):
-    status = 409
-    code = "AlreadyRegistered"
-    message = "This account is already registered"
-
-
-class ChangeRoleOwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can grant or remove the owner role"
-
-
 class DuplicateCode(ApiError):
     status = 409
     code = "DuplicateCode"
     message = "A project with this code exists"
 
 
-class GetBillingProfileNotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "No billing details yet"
-
-
-class LastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot be demoted"
-
-
-class LeaveOrgLastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot leave; make someone else owner first"
-
-
-class NameMismatch(ApiError):
-    status = 422
-    code = "NameMismatch"
-    message = "Type the organisation's name to confirm"
-
-
-class NotAMember(ApiError):
-    status = 404
-    code = "NotAMember"
-    message = "You are not a member of this organisation"
-
-
-class NotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "No such member"
-
-
-class OwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can invite an owner"
-
-
 class ProjectNotFound(ApiError):
     status = 404
     code = "ProjectNotFound"
     message = "Project not found."
-
-
-class RemoveMemberLastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot be removed"
-
-
-class RemoveMemberOwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can remove an owner"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tracker import policies
 from tracker.api import errors, schemas
 from tracker.api.context import Context
-from tracker.api.deps import ActorDep, SessionDep
+from tracker.api.deps import ActorDep, SessionDep, allowed
 from tracker.db import models
 from tracker.events import models as events
 from tracker.events import outbox
@@ -64,12 +64,15 @@ def _require(session: Session, model: type[Any], key: Any, actor: Any,
     operation_id="archive_project_v1",
     summary="archiveProject v1",
     tags=["tracker"],
+    dependencies=[allowed(policies.may_archive_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Project not found.",
         409: "Already archived.",
+        413: "The request body is too large.",
         422: "Invalid input.",
+        501: "Its handler is not written yet.",
     }),
 )
 def archive_project_v1(
@@ -95,11 +98,13 @@ def archive_project_v1(
     summary="createIssue v1",
     tags=["tracker"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_issue_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Project not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -127,10 +132,12 @@ def create_issue_v1(
     summary="createOrg v1",
     tags=["identity"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -160,10 +167,12 @@ def create_org_v1(
     summary="createProject v1",
     tags=["tracker"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "A project with this code exists",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -198,11 +207,13 @@ def create_project_v1(
     tags=["tracker"],
     status_code=204,
     response_class=Response,
+    dependencies=[allowed(policies.may_delete_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -228,6 +239,7 @@ def delete_project_v1(
     operation_id="get_project_v1",
     summary="getProject v1",
     tags=["tracker"],
+    dependencies=[allowed(policies.may_get_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -255,6 +267,7 @@ def get_project_v1(
     operation_id="list_invitations_v1",
     summary="listInvitations v1",
     tags=["identity"],
+    dependencies=[allowed(policies.may_list_invitations_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_invitations_v1(
@@ -289,6 +302,7 @@ def list_invitations_v1(
     operation_id="list_projects_v1",
     summary="listProjects v1",
     tags=["tracker"],
+    dependencies=[allowed(policies.may_list_projects_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_projects_v1(
@@ -329,11 +343,13 @@ def list_projects_v1(
     operation_id="update_project_v1",
     summary="updateProject v1",
     tags=["tracker"],
+    dependencies=[allowed(policies.may_update_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -366,10 +382,12 @@ def update_project_v1(
     summary="createProject v2",
     tags=["tracker"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_project_v2)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )

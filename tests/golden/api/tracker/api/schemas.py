@@ -9,10 +9,28 @@ import decimal
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from tracker import enums
 from tracker.db import models
+
+
+def _no_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment without an offset is UTC (SQLite keeps none)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+UtcDateTime = Annotated[datetime.datetime, AfterValidator(_utc)]
 
 
 class ErrorInfo(BaseModel):
@@ -34,33 +52,8 @@ class Contact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-
-
-class BillingProfile(BaseModel):
-    """The organisation's billing details: who invoices go to."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    legalName: str
-    billingEmail: str
-    taxId: str | None
-    country: str
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            legalName=row.legal_name,
-            billingEmail=row.billing_email,
-            taxId=row.tax_id,
-            country=row.country,
-            updatedAt=row.updated_at,
-        )
+    name: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 
 
 class Invitation(BaseModel):
@@ -68,12 +61,12 @@ class Invitation(BaseModel):
 
     id: uuid.UUID
     org: uuid.UUID
-    email: str
+    email: SafeStr
     role: enums.OrgRole
     status: enums.InvitationStatus
     invitedBy: uuid.UUID
-    expiresAt: datetime.datetime
-    createdAt: datetime.datetime
+    expiresAt: UtcDateTime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
@@ -95,7 +88,7 @@ class Issue(BaseModel):
 
     id: uuid.UUID
     project: uuid.UUID
-    title: str
+    title: SafeStr
     points: int | None
 
     @classmethod
@@ -108,8 +101,8 @@ class Org(BaseModel):
     """An organisation: the tenant boundary of every tenant-owned entity."""
 
     id: uuid.UUID
-    name: str
-    createdAt: datetime.datetime
+    name: SafeStr
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Org) -> Org:
@@ -117,27 +110,13 @@ class Org(BaseModel):
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
 
 
-class OrgMembership(BaseModel):
-    """A user's membership of an organisation, with the role held there."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    role: enums.OrgRole
-
-    @classmethod
-    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
-
-
 class Project(BaseModel):
     """A project with a code and a budget."""
 
     id: uuid.UUID
-    code: str
-    title: str
-    summary: str | None
+    code: SafeStr
+    title: SafeStr
+    summary: SafeStr | None
     budget: decimal.Decimal
     priority: enums.Priority
     archived: bool
@@ -158,33 +137,10 @@ class Project(BaseModel):
         )
 
 
-class User(BaseModel):
-    """A person who can sign in."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.User) -> User:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
-
-
 class InvitationPage(BaseModel):
     """One page of `Invitation` items, and how many there are in all."""
 
     items: list[Invitation]
-    total: int
-    page: int
-    size: int
-
-
-class OrgMembershipPage(BaseModel):
-    """One page of `OrgMembership` items, and how many there are in all."""
-
-    items: list[OrgMembership]
     total: int
     page: int
     size: int
@@ -205,16 +161,7 @@ class ArchiveProjectV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-
-
-class ChangeRoleV1Input(BaseModel):
-    """The input of command `changeRole v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-    role: enums.OrgRole
+    reason: Annotated[SafeStr, Field(min_length=1, max_length=500)] | None = None
 
 
 class CreateIssueV1Input(BaseModel):
@@ -223,7 +170,7 @@ class CreateIssueV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     project: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
     points: Annotated[int, Field(ge=1, le=13)] | None = None
 
 
@@ -232,7 +179,7 @@ class CreateOrgV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
 
 class CreateProjectV1Input(BaseModel):
@@ -240,20 +187,12 @@ class CreateProjectV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, Field(min_length=2, max_length=12)]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    summary: str | None = None
+    code: Annotated[SafeStr, Field(min_length=2, max_length=12)]
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    summary: SafeStr | None = None
     budget: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)]
     priority: enums.Priority = enums.Priority.normal
     contact: Contact | None = None
-
-
-class DeleteOrgV1Input(BaseModel):
-    """The input of command `deleteOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    confirmName: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class DeleteProjectV1Input(BaseModel):
@@ -264,52 +203,19 @@ class DeleteProjectV1Input(BaseModel):
     id: uuid.UUID
 
 
-class GetBillingProfileV1Input(BaseModel):
-    """The input of query `getBillingProfile v1`."""
-
-
 class GetProjectV1Input(BaseModel):
     """The input of query `getProject v1`."""
 
     id: uuid.UUID
 
 
-class InviteMemberV1Input(BaseModel):
-    """The input of command `inviteMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-
-
-class LeaveOrgV1Input(BaseModel):
-    """The input of command `leaveOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    org: uuid.UUID
-
-
 class ListInvitationsV1Input(BaseModel):
     """The input of query `listInvitations v1`."""
 
     status: enums.InvitationStatus | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListMembersV1Input(BaseModel):
-    """The input of query `listMembers v1`."""
-
-
-class ListMyInvitationsV1Input(BaseModel):
-    """The input of query `listMyInvitations v1`."""
-
-
-class ListMyMembershipsV1Input(BaseModel):
-    """The input of query `listMyMemberships v1`."""
 
 
 class ListProjectsV1Input(BaseModel):
@@ -317,56 +223,9 @@ class ListProjectsV1Input(BaseModel):
 
     priority: enums.Priority | None = None
     archived: bool | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class MeV1Input(BaseModel):
-    """The input of query `me v1`."""
-
-
-class RegisterUserV1Input(BaseModel):
-    """The input of command `registerUser v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RemoveMemberV1Input(BaseModel):
-    """The input of command `removeMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-
-
-class RenameOrgV1Input(BaseModel):
-    """The input of command `renameOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class UpdateBillingProfileV1Input(BaseModel):
-    """The input of command `updateBillingProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    legalName: Annotated[str, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    taxId: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
-
-
-class UpdateProfileV1Input(BaseModel):
-    """The input of command `updateProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class UpdateProjectV1Input(BaseModel):
@@ -375,8 +234,8 @@ class UpdateProjectV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    summary: str | None = None
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+    summary: SafeStr | None = None
     priority: enums.Priority | None = None
 
 
@@ -385,17 +244,7 @@ class CreateProjectV2Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, Field(min_length=2, max_length=12)]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    code: Annotated[SafeStr, Field(min_length=2, max_length=12)]
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
     budget: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)]
-    token: Annotated[str, Field(max_length=64)]
-
-
-class InviteMemberV2Input(BaseModel):
-    """The input of command `inviteMember v2`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-    validFor: datetime.timedelta | None = None
+    token: Annotated[SafeStr, Field(max_length=64)]
