@@ -153,9 +153,11 @@ def _builtin() -> list[Generator]:
     from contractspec.generators.db import DbGenerator
     from contractspec.generators.events import EventsGenerator
     from contractspec.generators.project import ProjectGenerator
+    from contractspec.generators.ui import UiGenerator
     from contractspec.generators.worker import WorkerGenerator
 
-    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator(), WorkerGenerator()]
+    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator(), WorkerGenerator(),
+            UiGenerator()]
 
 
 def target_options(generator: Generator, settings: Mapping[str, Any],

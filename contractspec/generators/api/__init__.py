@@ -78,7 +78,9 @@ class ApiGenerator:
             f"{app}/api/schemas.py": schemas_module(api, app, top),
             f"{app}/api/errors.py": errors_module(api, top),
             f"{app}/main.py": main_module(app, app, API_VERSION, top,
-                                          jobs=program.module("jobs") is not None),
+                                          jobs=program.module("jobs") is not None,
+                                          ui=access is not None and any(
+                                              m.views for m in program.modules if not m.std)),
         }
         if access is not None and catalog is not None:
             texts.update(_secured(api, access, flows, schema, app, top, catalog))

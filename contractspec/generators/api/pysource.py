@@ -172,11 +172,15 @@ def errors_module(api: Api, top: str) -> str:
 # ---- main.py ----------------------------------------------------------------------------------
 
 
-def main_module(app: str, title: str, version: str, top: str, jobs: bool = False) -> str:
+def main_module(app: str, title: str, version: str, top: str, jobs: bool = False,
+                ui: bool = False) -> str:
     """`main.py`; with `jobs`, importing the job queue registers the `on EVENT run JOB`
-    triggers with the outbox, so events the API dispatches enqueue their jobs."""
+    triggers with the outbox, so events the API dispatches enqueue their jobs; with `ui`,
+    the web pages of the `ui` target are included."""
     triggers = (f"import {app}.jobs.queue  # noqa: F401  (registers the job triggers)\n"
                 if jobs else "")
+    pages = (f"from {app}.ui.routes import router as ui_router\n", "app.include_router(ui_router)\n"
+             ) if ui else ("", "")
     return f'''{top}"""The FastAPI application: `uvicorn {app}.main:app`."""
 
 from __future__ import annotations
@@ -193,7 +197,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 {triggers}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
-
+{pages[0]}
 # Larger request bodies are refused with 413 before they are read (MAX_BODY_BYTES, 1 MiB).
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 
@@ -230,7 +234,7 @@ app = FastAPI(title={py_str(title)}, version={py_str(version)},
               separate_input_output_schemas=False)
 app.add_middleware(BodyLimit)
 app.include_router(router)
-
+{pages[1]}
 
 def error_response(status: int, code: str, message: str,
                    details: JsonValue = None) -> JSONResponse:

@@ -21,6 +21,7 @@ DEPENDENCIES = (
     "fastapi>=0.110",
     "jinja2>=3.1",
     "pydantic>=2.11",
+    "python-multipart>=0.0.9",
     "sqlalchemy>=2.0",
     "uvicorn>=0.29",
 )
@@ -108,7 +109,7 @@ dependencies = {_toml_list(DEPENDENCIES)}
 include = ["{app}*"]
 
 [tool.setuptools.package-data]
-{app} = ["*.ini", "**/*.mako", "**/*.json"]
+{app} = ["*.ini", "**/*.mako", "**/*.json", "**/*.html", "**/*.css"]
 
 [tool.ruff]
 line-length = 100
