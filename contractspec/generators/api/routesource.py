@@ -28,6 +28,7 @@ from contractspec.generators.api.policysource import (
 from contractspec.generators.api.workflows import Flow
 from contractspec.generators.db.models import call, docstring
 from contractspec.generators.db.naming import attribute_name, column_name, py_str
+from contractspec.generators.services.flags import gate_key
 from contractspec.ir import nodes as ir
 
 I1, I2, I3 = "    ", "        ", "            "
@@ -87,7 +88,11 @@ class RoutesWriter:
                      else []),
                    *([f"from {app}.events import outbox"] if "outbox." in text
                      or (self.auth and "_commit(" in text) else []),
+                   *([f"from {app}.flags import evaluate as flags"] if "flags.require(" in text
+                     else []),
                    *[f"from {app}.handlers import {h} as {h}_handlers" for h in handlers],
+                   *([f"from {app}.metering import usage as metering"]
+                     if "metering.meter(" in text else []),
                    *[f"from {app}.services import {s} as {s}_service" for s in services]]
         preamble = ["router = APIRouter()", "", "",
                     "def _errors(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:",
@@ -150,14 +155,35 @@ class RoutesWriter:
         signature[-1] += f" -> {returns}:"
         lines += signature
         lines += docstring(decl.doc or f"The {decl.kind} `{decl.name} {op.version}`.", I1)
+        lines += self.gate(op)
         if self.auth and op.crud != "transition":
             lines += [f"{I1}if not policies.{policy_function(op)}(actor):",
                       f"{I2}raise errors.Forbidden()"]
         if op.crud == "transition":
             return lines + self.transition(op)
-        if op.crud:
-            return lines + self.crud(op)
-        return lines + self.handler(op, returns)
+        return lines + self.metered(op, self.crud(op) if op.crud else self.handler(op, returns))
+
+    # ---- flags and metering (contractspec/generators/services/{flags,metering}.py) ---------
+
+    def gate(self, op: Operation) -> list[str]:
+        """404, as for an unknown route, when the flag or experiment the operation is
+        `behind` is off for the actor (checked before the policy, which would reveal it)."""
+        key = gate_key(self.access.program, op) if self.access is not None else None
+        return [] if key is None else [f"{I1}flags.require(session, actor, {py_str(key)})"]
+
+    def metered(self, op: Operation, body: list[str]) -> list[str]:
+        """Record a usage of each metric the operation `meters` (429 past the plan's limit) in
+        the operation's transaction; committed with its change, or before a read answers."""
+        if self.access is None or op.crud == "transition" or not op.decl.meters:
+            return body
+        source = py_str(f"operation {op.decl.name} {op.version}")
+        lines = [f"{I1}metering.meter(session, actor, {py_str(ref.name.rsplit('.', 1)[-1])}, "
+                 f"{source})" for ref in op.decl.meters]
+        if f"{I1}_commit(session)" in body:
+            return lines + body
+        last = max(i for i, line in enumerate(body) if line.startswith(f"{I1}return "))
+        answer = [*body[:last], f"{I1}answer = {body[last][len(I1) + 7:]}", *body[last + 1:]]
+        return [*lines, *answer, f"{I1}_commit(session)", f"{I1}return answer"]
 
     def responses(self, op: Operation) -> str:
         items = [f"{s}: {py_str(d)}" for s, d in op.error_statuses(self.auth).items()]
@@ -189,10 +215,10 @@ class RoutesWriter:
 
     def service(self, op: Operation, returns: str) -> list[str]:
         """Call the std module's generated implementation (`<app>/services/<module>.py`)."""
-        call_text = f"{op.service}_service.{op.function}(Context(session, actor), data)"
+        function, args = f"{op.service}_service.{op.function}", ["Context(session, actor)", "data"]
         if returns == "Response":
-            return [f"{I1}{call_text}", f"{I1}return Response(status_code=204)"]
-        return [f"{I1}result: {returns} = {call_text}", f"{I1}return result"]
+            return [*call("", function, args, I1), f"{I1}return Response(status_code=204)"]
+        return [*call(f"result: {returns} = ", function, args, I1), f"{I1}return result"]
 
     # ---- CRUD ----------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ std operation when a provider implements it or when it is plain CRUD.
 from __future__ import annotations
 
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
+from contractspec.generators.services.flags import FlagsProvider
+from contractspec.generators.services.metering import MeteringProvider
 
-PROVIDERS: tuple[ServiceProvider, ...] = ()
+PROVIDERS: tuple[ServiceProvider, ...] = (FlagsProvider(), MeteringProvider())
 
 __all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
 
