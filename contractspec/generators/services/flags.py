@@ -174,7 +174,7 @@ def targeted(session: Session, actor: Actor, key: str, row: models.{FeatureFlag}
     if row is not None:
         for kind, value in session.execute(sa.select(
                 models.{FlagTarget}.kind, models.{FlagTarget}.value).where(
-                models.{FlagTarget}.flag_id == row.id)).tuples():
+                models.{FlagTarget}.flag_id == row.id)):
             wanted.setdefault(str(kind), set()).add(value)
     if not wanted:
         return False
@@ -434,9 +434,9 @@ def {get_variant}(ctx: Context, data: schemas.{get_variant_in}) -> schemas.Assig
         ctx.commit()
         raise errors.NotRunning()
     row = evaluate.assignment(ctx.session, ctx.actor, experiment)
-    answer = schemas.Assignment.from_row(row)
     ctx.commit()
-    return answer
+    ctx.session.refresh(row)
+    return schemas.Assignment.from_row(row)
 
 
 def {record_exposure}(ctx: Context, data: schemas.{record_exposure_in}) -> schemas.Assignment:
@@ -447,9 +447,9 @@ def {record_exposure}(ctx: Context, data: schemas.{record_exposure_in}) -> schem
         ctx.session.flush()
         ctx.emit(events.ExperimentExposedV1, events.ExperimentExposedV1Payload.model_validate(
             {{"assignment": row.id, "variant": row.variant}}))
-    answer = schemas.Assignment.from_row(row)
     ctx.commit()
-    return answer
+    ctx.session.refresh(row)
+    return schemas.Assignment.from_row(row)
 
 
 def {list_experiments}(ctx: Context,

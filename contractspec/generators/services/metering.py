@@ -221,7 +221,7 @@ def summarize(session: Session, org_id: uuid.UUID) -> None:
         for at, quantity in session.execute(sa.select(
                 models.{UsageRecord}.at, models.{UsageRecord}.quantity).where(
                 models.{UsageRecord}.org_id == org_id,
-                models.{UsageRecord}.metric == key)).tuples():
+                models.{UsageRecord}.metric == key)):
             buckets.setdefault(period_start(metric.period, at), []).append(quantity)
         period = {UsagePeriod}(metric.period)
         for start, values in buckets.items():
@@ -279,9 +279,9 @@ def {record_usage}(ctx: Context, data: schemas.{record_usage_in}) -> schemas.Usa
                        "recordUsage v1", data.idempotencyKey)
     ctx.emit(events.{Recorded}, events.{Recorded}Payload.model_validate(
         {{"record": row.id, "metric": row.metric, "quantity": row.quantity}}))
-    answer = schemas.UsageRecord.from_row(row)
     ctx.commit()
-    return answer
+    ctx.session.refresh(row)
+    return schemas.UsageRecord.from_row(row)
 
 
 def {list_metrics}(ctx: Context,
