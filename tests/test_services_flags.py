@@ -243,7 +243,8 @@ def test_rollout_hash_is_stable_and_evenly_spread(app: App) -> None:
     assert first == [evaluate.in_rollout("halfOfOrgs", i, 25) for i in ids]
     assert 900 < sum(first) < 1100  # a quarter of 4000, within 2.5 points
     # growing the rollout keeps everyone who was in
-    assert all(evaluate.in_rollout("halfOfOrgs", i, 60) for i, on in zip(ids, first) if on)
+    assert all(evaluate.in_rollout("halfOfOrgs", i, 60) for i, on in zip(ids, first, strict=True)
+               if on)
     # another flag buckets independently
     other = [evaluate.in_rollout("newBoard", i, 25) for i in ids]
     assert other != first
