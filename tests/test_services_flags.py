@@ -15,15 +15,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from contractspec.analysis import analyze_workspace
+from contractspec.analysis import analyze_texts, analyze_workspace
+from contractspec.generators.api.model import Operation
+from contractspec.generators.base import GeneratorError
 from contractspec.generators.pipeline import generate
+from contractspec.generators.services.flags import gate_key
 from tests.conftest import codes
 from tests.databases import temporary_database
 
@@ -231,6 +234,14 @@ def test_a_critical_operation_behind_an_experiment_is_refused_at_check_time() ->
                         "  policy write_notes\n  emits note.created\n  behind onboardingCopy\n")
     assert "CS505" in codes(spec)
     assert "CS505" not in codes(SPEC)
+    # and the generator refuses it, should the error be silenced
+    program = analyze_texts({"shop.cspec": spec}).program
+    decl = next(o for m in program.modules for o in m.operations if o.name == "createNote")
+    with pytest.raises(GeneratorError, match="critical operation `createNote`"):
+        gate_key(program, cast(Operation, SimpleNamespace(decl=decl, transition=None)))
+    card = next(o for m in program.modules for o in m.operations if o.name == "createCard")
+    assert gate_key(program, cast(Operation, SimpleNamespace(decl=card, transition=None))) \
+        == "newBoard"
 
 
 # ---- evaluation -----------------------------------------------------------------------------
@@ -345,10 +356,9 @@ def test_an_operation_behind_a_flag_is_absent_while_it_is_off(app: App) -> None:
 
 
 def _start(app: App, key: str) -> None:
-    models, enums = app.modules["models"], app.modules["enums"]
     with app.session() as db:
-        row = db.scalar(sa.select(models.Experiment).where(models.Experiment.key == key))
-        row.status = enums.ExperimentStatus.running
+        row = app.modules["evaluate"].experiment_row(db, key)  # created as a draft if missing
+        row.status = app.modules["enums"].ExperimentStatus.running
         db.commit()
 
 
