@@ -26,7 +26,7 @@ from contractspec.analysis import analyze_texts, analyze_workspace
 from contractspec.generators.api.model import Operation
 from contractspec.generators.base import GeneratorError
 from contractspec.generators.pipeline import generate
-from contractspec.generators.services.flags import gate_key
+from contractspec.generators.services.gating import gate_key
 from tests.conftest import codes
 from tests.databases import temporary_database
 
@@ -132,6 +132,12 @@ metric api_calls "API calls" {
   aggregate sum monthly
 }
 
+metric notes_created {
+  unit note
+  aggregate count monthly
+  from note.created
+}
+
 plan pro {
   limit api_calls 5/month
   flags newBoard
@@ -211,7 +217,8 @@ def running_app(project: Path, url: str) -> Iterator[App]:
         modules = {name: importlib.import_module(f"{APP}.{path}") for name, path in (
             ("main", "main"), ("session", "db.session"), ("dev", "dev"), ("models", "db.models"),
             ("auth", "auth"), ("enums", "enums"), ("evaluate", "flags.evaluate"),
-            ("usage", "metering.usage"))}
+            ("usage", "metering.usage"), ("outbox", "events.outbox"),
+            ("queue", "jobs.queue"), ("worker", "jobs.worker"))}
         with TestClient(modules["main"].app) as client:
             yield App(client, modules)
         modules["session"].engine.dispose()

@@ -40,17 +40,17 @@ def _note(app: App, who: str, title: str | None = None) -> int:
 def test_a_usage_record_per_metered_operation_in_its_transaction(app: App) -> None:
     org = _org(app, "m1:owner")
     assert _note(app, "m1:owner", "first") == 201
-    records = app.rows("UsageRecord", org_id=org)
+    records = app.rows("UsageRecord", org_id=org, metric="api_calls")
     assert [(r.metric, r.quantity, r.source) for r in records] == [
         ("api_calls", decimal.Decimal(1), "operation createNote v1")]
     assert records[0].user_id == app.actor("m1:owner").user_id
     # a read that meters commits its record too
     assert app.call("m1:owner", "GET", "/v1/list-notes").status_code == 200
-    assert len(app.rows("UsageRecord", org_id=org)) == 2
+    assert len(app.rows("UsageRecord", org_id=org, metric="api_calls")) == 2
     # refused operations write none: a conflict (rolled back) and a 403 before any work
     assert _note(app, "m1:owner", "first") == 409
     assert _note(app, "m1:member") == 403
-    assert len(app.rows("UsageRecord", org_id=org)) == 2
+    assert len(app.rows("UsageRecord", org_id=org, metric="api_calls")) == 2
     assert len(app.rows("Note", org_id=org)) == 1
 
 
@@ -66,13 +66,14 @@ def test_summary_by_period(app: App) -> None:
     usage = app.modules["usage"]
     start = usage.period_start("monthly", usage.now())
     assert items[0]["periodStart"].startswith(start.strftime("%Y-%m-%dT00:00:00"))
-    assert len(app.rows("UsageSummary", org_id=org)) == 1
+    assert len(app.rows("UsageSummary", org_id=org, metric="api_calls")) == 1
     assert _note(app, "m2:owner") == 201  # the summary is brought up to date
-    again = app.call("m2:owner", "GET", "/v1/get-usage").json()["items"]
+    again = app.call("m2:owner", "GET", "/v1/get-usage?period=monthly&metric=api_calls").json()[
+        "items"]
     assert decimal.Decimal(again[0]["value"]) == 4 and len(again) == 1
     metrics = app.call("m2:owner", "GET", "/v1/list-metrics").json()
     assert [(m["key"], m["unit"], m["aggregation"]) for m in metrics] == [
-        ("api_calls", "call", "sum")]
+        ("api_calls", "call", "sum"), ("notes_created", "note", "count")]
 
 
 def test_the_plan_limit_is_429_with_its_details_and_thresholds_fire_once(app: App) -> None:
@@ -91,7 +92,7 @@ def test_the_plan_limit_is_429_with_its_details_and_thresholds_fire_once(app: Ap
     assert error["details"] == {"metric": "api_calls", "limit": 5, "period": "month",
                                 "used": 5}
     assert app.call("m3:owner", "GET", "/v1/list-notes").status_code == 429
-    assert len(app.rows("UsageRecord", org_id=org)) == 5
+    assert len(app.rows("UsageRecord", org_id=org, metric="api_calls")) == 5
     assert [n.title for n in app.rows("Note", org_id=org) if n.title == "sixth"] == []
     crossings = sorted(c.percent for c in app.rows("ThresholdCrossing", org_id=org))
     assert crossings == [80, 100]
@@ -120,13 +121,13 @@ def test_record_usage_by_hand_is_idempotent_and_limited(app: App) -> None:
     first = app.call("m4:owner", "POST", "/v1/record-usage", json=body)
     assert first.status_code == 200, first.text
     assert app.call("m4:owner", "POST", "/v1/record-usage", json=body).json() == first.json()
-    assert len(app.rows("UsageRecord", org_id=org)) == 1
+    assert len(app.rows("UsageRecord", org_id=org, metric="api_calls")) == 1
     assert app.call("m4:owner", "POST", "/v1/record-usage",
                     json={"metric": "nope", "quantity": "1"}).status_code == 422
     over = app.call("m4:owner", "POST", "/v1/record-usage",
                     json={"metric": "api_calls", "quantity": "4"})
     assert over.status_code == 429 and over.json()["error"]["details"]["used"] == 2
-    assert len(app.rows("UsageRecord", org_id=org)) == 1
+    assert len(app.rows("UsageRecord", org_id=org, metric="api_calls")) == 1
 
 
 def test_a_threshold_is_recorded_once_under_concurrency(app: App) -> None:
@@ -155,3 +156,40 @@ def test_a_threshold_is_recorded_once_under_concurrency(app: App) -> None:
     assert len(app.rows("ThresholdCrossing", org_id=actor.org_id)) == 1
     assert len(app.rows("OutboxEvent", org_id=actor.org_id,
                         event="usage.threshold_reached")) == 1
+
+
+def test_a_metric_from_an_event_counts_each_event_once(app: App) -> None:
+    org = _org(app, "m6:owner")
+    assert _note(app, "m6:owner") == 201 and _note(app, "m6:owner") == 201
+    counted = app.rows("UsageRecord", org_id=org, metric="notes_created")
+    assert [r.source for r in counted] == ["event note.created v1"] * 2
+    assert {r.user_id for r in counted} == {app.actor("m6:owner").user_id}
+    event = app.rows("OutboxEvent", org_id=org, event="note.created")[0]
+    with app.session() as db:  # a replayed event is not counted again
+        app.modules["usage"].count_event(db, event.body, "notes_created")
+        db.commit()
+    assert len(app.rows("UsageRecord", org_id=org, metric="notes_created")) == 2
+
+
+def test_the_metering_jobs_run_in_the_worker_with_generated_functions(app: App) -> None:
+    org = _org(app, "m7:owner")
+    app.call("m7:owner", "POST", "/v1/change-plan", json={"plan": "pro"})
+    usage, models = app.modules["usage"], app.modules["models"]
+    with app.session() as db:  # usage imported behind the API's back: no threshold yet
+        db.add(models.UsageRecord(org_id=org, metric="api_calls", quantity=decimal.Decimal(4),
+                                  at=usage.now(), source="import"))
+        db.commit()
+    assert app.rows("ThresholdCrossing", org_id=org) == []
+    with app.session() as db:
+        queue = app.modules["queue"]
+        summarize = queue.enqueue(db, "summarizeUsage", {"org": str(org)})
+        check = queue.enqueue(db, "checkThresholds", {})
+        db.commit()
+        ids = [summarize.id, check.id]
+    app.modules["worker"].run_once()
+    statuses = {str(j.status) for j in app.rows("Job") if j.id in ids}
+    assert statuses == {"succeeded"}, [j.last_error for j in app.rows("Job") if j.id in ids]
+    assert [c.percent for c in app.rows("ThresholdCrossing", org_id=org)] == [80]
+    assert len(app.rows("OutboxEvent", org_id=org, event="usage.threshold_reached")) == 1
+    summaries = app.rows("UsageSummary", org_id=org, metric="api_calls")
+    assert [(s.value, s.limit) for s in summaries] == [(decimal.Decimal(4), 5)]

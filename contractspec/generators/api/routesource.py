@@ -28,7 +28,7 @@ from contractspec.generators.api.policysource import (
 from contractspec.generators.api.workflows import Flow
 from contractspec.generators.db.models import call, docstring
 from contractspec.generators.db.naming import attribute_name, column_name, py_str
-from contractspec.generators.services.flags import gate_key
+from contractspec.generators.services.gating import gate_key
 from contractspec.ir import nodes as ir
 
 I1, I2, I3 = "    ", "        ", "            "

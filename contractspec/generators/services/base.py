@@ -15,14 +15,16 @@ implemented is not served.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from contractspec.check.symbols import SymbolTable
-from contractspec.generators.api.access import AccessModel, EntityAccess
-from contractspec.generators.api.model import Api, Operation
 from contractspec.generators.base import GeneratorError
 from contractspec.generators.db.schema import Schema
 from contractspec.ir import nodes as ir
+
+if TYPE_CHECKING:  # the `api` target imports the providers: no import cycle
+    from contractspec.generators.api.access import AccessModel, EntityAccess
+    from contractspec.generators.api.model import Api, Operation
 
 
 @dataclass(frozen=True)

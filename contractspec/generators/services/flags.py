@@ -6,35 +6,16 @@ until an operator changes it: then a `FeatureFlag` row (and `FlagTarget` rows) o
 Rollouts hash `"<flag>:<org or user id>"` with SHA-256 into 10 000 buckets, so an org or user
 stays in or out of a rollout as long as its percentage does not shrink. An operation `behind`
 a flag or an experiment answers 404, like an unknown route, to an actor it is off for (see
-`gate_key`, called by the `api` target's routes).
+`gating.py`, called by the `api` target's routes).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from contractspec.generators.api.model import Operation
-from contractspec.generators.base import GeneratorError
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.services.base import ServiceInput
 from contractspec.ir import nodes as ir
-
-
-def gate_key(program: ir.Program, op: Operation) -> str | None:
-    """The flag or experiment an operation is `behind` (None when ungated). A `critical`
-    operation behind an experiment (CS505) is refused: it must never be gated by one."""
-    behind = op.decl.behind
-    if behind is None or op.transition is not None:
-        return None
-    name = behind.name.rsplit(".", 1)[-1]
-    experiments = {e.name for m in program.modules for e in m.experiments}
-    critical = {ref.name.rsplit(".", 1)[-1] for m in program.modules for c in m.criticals
-                for ref in c.operations}
-    if name in experiments and op.decl.name in critical:
-        raise GeneratorError(f"the critical operation `{op.decl.name}` is behind the "
-                             f"experiment `{name}` (CS505): critical flows are never gated "
-                             "by an experiment")
-    return name
 
 
 def _flags_data(program: ir.Program) -> tuple[str, str, str]:

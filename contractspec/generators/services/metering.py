@@ -16,8 +16,8 @@ from contractspec.generators.services.base import ServiceInput
 from contractspec.ir import nodes as ir
 
 
-def _metering_data(program: ir.Program) -> tuple[str, str]:
-    """The METRICS and PLANS literals of usage.py."""
+def _metering_data(program: ir.Program) -> tuple[str, str, str]:
+    """The METRICS, PLANS and SOURCES literals of usage.py."""
     metrics = [
         f"    {py_str(m.name)}: Metric({py_str(m.description or m.name)}, "
         f"{py_str(m.unit.name if m.unit else '')}, "
@@ -31,8 +31,11 @@ def _metering_data(program: ir.Program) -> tuple[str, str]:
                                f"({limit.amount}, {py_str(limit.period.name)})"
                                for limit in plan.limits)
             plans.append(f"    {py_str(plan.name)}: {{{limits}}},")
+    sources = [f"    {py_str(m.name)}: {py_str(m.source.name)},"
+               for module in program.modules for m in module.metrics if m.source is not None]
     return (("{\n" + "\n".join(metrics) + "\n}") if metrics else "{}",
-            ("{\n" + "\n".join(plans) + "\n}") if plans else "{}")
+            ("{\n" + "\n".join(plans) + "\n}") if plans else "{}",
+            ("{\n" + "\n".join(sources) + "\n}") if sources else "{}")
 
 
 USAGE = '''"""Usage metering at run time (see docs/generators.md, "Metering").
@@ -50,6 +53,7 @@ import datetime
 import decimal
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,6 +84,8 @@ class Metric:
 METRICS: dict[str, Metric] = {metrics}
 # plan -> metric -> (limit, period: hour, day, week, month or year)
 PLANS: dict[str, dict[str, tuple[int, str]]] = {plans}
+# metric -> the event it counts (`metric … from <event>`)
+SOURCES: dict[str, str] = {sources}
 THRESHOLDS = (80, 100)
 _PERIODS = {{"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly",
             "year": "yearly"}}
@@ -211,6 +217,51 @@ def crossing(session: Session, actor: Actor | None, org_id: uuid.UUID, metric: s
     return row
 
 
+def check_thresholds(session: Session, org_id: uuid.UUID | None = None,
+                     metric: str | None = None) -> int:
+    """Record and announce every threshold the current periods' usage reached (usage
+    recorded from events or imports included); how many were new."""
+    query = sa.select(models.{Subscription}.org_id, models.{Subscription}.plan)
+    if org_id is not None:
+        query = query.where(models.{Subscription}.org_id == org_id)
+    new = 0
+    for org, plan in session.execute(query).all():
+        for key, (amount, period) in PLANS.get(plan, {{}}).items():
+            if metric is not None and key != metric:
+                continue
+            start = period_start(period, now())
+            value = used(session, org, key, start)
+            for percent in THRESHOLDS:
+                if value * 100 >= amount * percent and crossing(
+                        session, None, org, key, start, percent, value, amount) is not None:
+                    new += 1
+    return new
+
+
+def count_event(session: Session, event: dict[str, Any], metric: str) -> None:
+    """Record one unit of `metric` for a dispatched event of an organisation; once per event
+    (its id is the record's idempotency key), so a replayed event is not counted again."""
+    org = event.get("orgId")
+    if org is None:
+        return
+    org_id, key = uuid.UUID(str(org)), f"event:{{event['id']}}"
+    if session.scalar(sa.select(models.{UsageRecord}.id).where(
+            models.{UsageRecord}.org_id == org_id,
+            models.{UsageRecord}.idempotency_key == key)) is not None:
+        return
+    actor = event.get("actor") or {{}}
+    user = uuid.UUID(str(actor["id"])) if actor.get("kind") == "user" else None
+    session.add(models.{UsageRecord}(
+        org_id=org_id, user_id=user, metric=metric, quantity=decimal.Decimal(1), at=now(),
+        source=f"event {{event['type']}} {{event['version']}}", idempotency_key=key))
+    session.flush()
+    check_thresholds(session, org_id, metric)
+
+
+for _metric, _event in SOURCES.items():
+    outbox.subscribe(_event)(partial(count_event, metric=_metric))
+
+
 def summarize(session: Session, org_id: uuid.UUID) -> None:
     """Fold the organisation's usage records into one summary per metric and period."""
     plan = plan_of(session, org_id)
@@ -263,6 +314,7 @@ from {app}.api.context import Context
 from {app}.db import models
 from {app}.enums import {SubscriptionStatus}, {UsagePeriod}
 from {app}.events import models as events
+from {app}.jobs.definitions import CheckThresholdsInput, JobContext, SummarizeUsageInput
 from {app}.metering import usage
 
 
@@ -373,6 +425,22 @@ def {record_crossing}(ctx: Context,
     return schemas.ThresholdCrossing.from_row(row)
 '''
 
+SERVICE_JOBS = '''
+
+def summarize_usage_job(ctx: JobContext, data: SummarizeUsageInput) -> None:
+    """The `summarizeUsage` job: fold usage records into the summaries (one organisation,
+    or every one with usage)."""
+    orgs = [data.org] if data.org is not None else list(ctx.session.scalars(
+        sa.select(models.{UsageRecord}.org_id).distinct()).all())
+    for org in orgs:
+        usage.summarize(ctx.session, org)
+
+
+def check_thresholds_job(ctx: JobContext, data: CheckThresholdsInput) -> None:
+    """The `checkThresholds` job: announce every threshold reached in the current periods."""
+    usage.check_thresholds(ctx.session)
+'''
+
 _OPERATIONS = {
     "recordUsage": "record_usage", "listMetrics": "list_metrics", "getUsage": "get_usage",
     "getSubscription": "get_subscription", "changePlan": "change_plan",
@@ -395,7 +463,7 @@ class MeteringProvider:
             "UsagePeriod", "SubscriptionStatus")})
         names.update(Reached="UsageThresholdReachedV1", Recorded="UsageRecordedV1",
                      Changed="PlanChangedV1")
-        metrics, plans = _metering_data(given.program)
+        metrics, plans, sources = _metering_data(given.program)
         ops: dict[str, str] = {}
         for name, slot in _OPERATIONS.items():
             op = given.operation("metering", name)
@@ -403,6 +471,7 @@ class MeteringProvider:
         return {
             "metering/__init__.py": given.top + '"""Usage metering, plans and limits."""\n',
             "metering/usage.py": given.top + USAGE.format(
-                app=given.app, metrics=metrics, plans=plans, **names),
-            "services/metering.py": given.top + SERVICE.format(app=given.app, **names, **ops),
+                app=given.app, metrics=metrics, plans=plans, sources=sources, **names),
+            "services/metering.py": given.top + (SERVICE + SERVICE_JOBS).format(
+                app=given.app, **names, **ops),
         }

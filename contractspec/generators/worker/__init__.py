@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from contractspec.generators.base import Files, GeneratorOptions, UserOwned, header, user_files
+from contractspec.generators.runtime import has_identity
+from contractspec.generators.services import PROVIDERS
 from contractspec.generators.worker import static
 from contractspec.generators.worker.definitions import render_definitions
 from contractspec.generators.worker.model import collect, uses_jobs
@@ -34,7 +36,7 @@ class WorkerGenerator:
             f"{app}/jobs/__init__.py": top + static.JOBS_INIT,
             f"{app}/jobs/definitions.py": render_definitions(jobs, app, top),
             f"{app}/jobs/queue.py": top + _fill(static.QUEUE, app),
-            f"{app}/jobs/worker.py": top + _fill(static.WORKER, app),
+            f"{app}/jobs/worker.py": top + _generated(_fill(static.WORKER, app), program, app),
         }
         files: Files = {path: text.encode() for path, text in sorted(texts.items())}
         names = "".join(f"\n- `{job.name}`: `{job.handler}`" for job in jobs.jobs) or " none"
@@ -45,3 +47,19 @@ class WorkerGenerator:
 
 def _fill(template: str, app: str) -> str:
     return template.replace("{app}", app)
+
+
+def _generated(worker: str, program: ir.Program, app: str) -> str:
+    """The worker looks job functions up in the std modules' generated services first."""
+    modules = [p.module for p in PROVIDERS if program.module(p.module) is not None] \
+        if has_identity(program) else []
+    if not modules:
+        return worker
+    imports = "".join(f"from {app}.services import {m} as {m}_service\n" for m in modules)
+    worker = worker.replace(f"from {app}.jobs.queue import enqueue\n",
+                            f"from {app}.jobs.queue import enqueue\n{imports}")
+    names = [f"{m}_service," for m in modules]
+    line = "GENERATED: tuple[object, ...] = (" + " ".join(names) + ")"
+    if len(line) > 100:
+        line = "GENERATED: tuple[object, ...] = (\n" + "".join(f"    {n}\n" for n in names) + ")"
+    return worker.replace("GENERATED: tuple[object, ...] = ()", line)

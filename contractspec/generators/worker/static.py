@@ -248,6 +248,8 @@ from {app}.jobs.queue import enqueue
 Clock = Callable[[], datetime.datetime]
 Sessions = sessionmaker[Session]
 _WAITING = (JobStatus.queued, JobStatus.failed)
+# the standard modules' generated job functions, looked up before handlers/jobs.py
+GENERATED: tuple[object, ...] = ()
 
 
 def utcnow() -> datetime.datetime:
@@ -387,7 +389,8 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
     """Run the handler; why it failed, or None when it succeeded."""
     if definition is None:
         return f"unknown job type {context.job_type!r}: no job of this name in the spec"
-    handler = getattr(handlers, definition.handler, None)
+    handler = next((getattr(module, definition.handler) for module in (*GENERATED, handlers)
+                    if hasattr(module, definition.handler)), None)
     if handler is None:
         return (f"no handler for the job {definition.name!r}: define "
                 f"{definition.handler}(ctx, data) in {app}/handlers/jobs.py")
