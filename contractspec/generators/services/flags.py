@@ -38,11 +38,14 @@ def _flags_data(program: ir.Program) -> tuple[str, str, str]:
                 targets.setdefault("plan", set()).update(plan_flags[flag.name])
             by = flag.rollout.by.name if flag.rollout is not None else "org"
             rollout = repr(float(flag.rollout.percent)) if flag.rollout is not None else "None"
-            mapping = ", ".join(f"{py_str(k)}: frozenset({{{', '.join(map(py_str, sorted(v)))}}})"
-                                for k, v in sorted(targets.items()))
+            entries = [f"{py_str(k)}: frozenset({{{', '.join(map(py_str, sorted(v)))}}})"
+                       for k, v in sorted(targets.items())]
+            mapping = "{" + ", ".join(entries) + "}"
+            if len(mapping) > 80:  # one dimension a line
+                mapping = "{\n" + "".join(f"            {e},\n" for e in entries) + "        }"
             flags.append(f"    {py_str(flag.name)}: Flag(\n"
                          f"        default={bool(flag.default)}, rollout={rollout}, "
-                         f"by={py_str(by)},\n        targets={{{mapping}}}),")
+                         f"by={py_str(by)},\n        targets={mapping}),")
     variants = [f"    {py_str(e.name)}: ("
                 + " ".join(f"({py_str(v.name)}, {float(v.percent)!r})," for v in e.variants)
                 + "),"
