@@ -332,12 +332,15 @@ def test_an_operation_behind_a_flag_is_absent_while_it_is_off(app: App) -> None:
     off = app.call("g1:owner", "POST", "/v1/create-card", json={"title": "A"})
     assert off.status_code == 404 == unknown.status_code
     assert off.json() == unknown.json()
+    # before the policy: an actor it refuses learns nothing either (403 once the flag is on)
+    assert app.call("g1:member", "POST", "/v1/create-card", json={}).json() == unknown.json()
     org = str(app.actor("g1:owner").org_id)
     assert app.rows("Card", org_id=uuid.UUID(org)) == []
     app.call("g1:owner", "POST", "/v1/add-flag-target",
              json={"key": "newBoard", "kind": "org", "value": org})
     on = app.call("g1:owner", "POST", "/v1/create-card", json={"title": "A"})
     assert on.status_code == 201, on.text
+    assert app.call("g1:member", "POST", "/v1/create-card", json={}).status_code == 403
     assert app.call("g2:owner", "POST", "/v1/create-card", json={"title": "A"}).status_code \
         == 404
     # the kill switch: off for everyone, targets included, until an update revives it

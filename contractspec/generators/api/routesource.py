@@ -88,7 +88,7 @@ class RoutesWriter:
                      else []),
                    *([f"from {app}.events import outbox"] if "outbox." in text
                      or (self.auth and "_commit(" in text) else []),
-                   *([f"from {app}.flags import evaluate as flags"] if "flags.require(" in text
+                   *([f"from {app}.flags import evaluate as flags"] if "flags.gated(" in text
                      else []),
                    *[f"from {app}.handlers import {h} as {h}_handlers" for h in handlers],
                    *([f"from {app}.metering import usage as metering"]
@@ -142,7 +142,7 @@ class RoutesWriter:
         if op.output.kind == "none":
             args.append("response_class=Response")
         if self.auth and op.crud != "transition":
-            args.append(f"dependencies=[allowed(policies.{policy_function(op)})]")
+            args.append(self.dependencies(op))
         args.append(f"responses={self.responses(op)}")
         lines = call("@router.", op.method.lower(), args, "")
         returns = "Response" if op.output.kind == "none" else self.out(op)
@@ -155,7 +155,6 @@ class RoutesWriter:
         signature[-1] += f" -> {returns}:"
         lines += signature
         lines += docstring(decl.doc or f"The {decl.kind} `{decl.name} {op.version}`.", I1)
-        lines += self.gate(op)
         if self.auth and op.crud != "transition":
             lines += [f"{I1}if not policies.{policy_function(op)}(actor):",
                       f"{I2}raise errors.Forbidden()"]
@@ -165,11 +164,20 @@ class RoutesWriter:
 
     # ---- flags and metering (contractspec/generators/services/{flags,metering}.py) ---------
 
-    def gate(self, op: Operation) -> list[str]:
-        """404, as for an unknown route, when the flag or experiment the operation is
-        `behind` is off for the actor (checked before the policy, which would reveal it)."""
+    def gate(self, op: Operation) -> str:
+        """The route dependency answering 404, as for an unknown route, when the flag or
+        experiment the operation is `behind` is off for the actor; before the policy's, whose
+        403 would reveal the route."""
         key = gate_key(self.access.program, op) if self.access is not None else None
-        return [] if key is None else [f"{I1}flags.require(session, actor, {py_str(key)})"]
+        return "" if key is None else f"flags.gated({py_str(key)})"
+
+    def dependencies(self, op: Operation) -> str:
+        """The route's dependencies: its gate (flags) and its policy check."""
+        deps = [*filter(None, [self.gate(op)]), f"allowed(policies.{policy_function(op)})"]
+        one = f"dependencies=[{', '.join(deps)}]"
+        if len(I1) + len(one) < 99:
+            return one
+        return "dependencies=[\n" + "".join(f"{I2}{d},\n" for d in deps) + f"{I1}]"
 
     def metered(self, op: Operation, body: list[str]) -> list[str]:
         """Record a usage of each metric the operation `meters` (429 past the plan's limit) in

@@ -73,12 +73,14 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import HTTPException
+from fastapi import Depends, HTTPException
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from {app}.api.deps import ActorDep, SessionDep
 from {app}.auth import Actor
 from {app}.db import models
 from {app}.enums import {ExperimentStatus}, {FlagStatus}
@@ -262,6 +264,16 @@ def require(session: Session, actor: Actor, key: str) -> None:
     """Answer 404, exactly like an unknown route, when `key` is off for the actor."""
     if not enabled(session, actor, key):
         raise HTTPException(status_code=404, detail="Not Found")
+
+
+def gated(key: str) -> Any:
+    """The dependency of a route `behind` the flag or experiment `key`: 404 while it is off
+    for the actor, before the policy's 403 and the input's 422 could reveal the route."""
+
+    def check(session: SessionDep, actor: ActorDep) -> None:
+        require(session, actor, key)
+
+    return Depends(check)
 '''
 
 PLAN_BODY = '''    return session.scalar(sa.select(models.{Subscription}.plan).where(
