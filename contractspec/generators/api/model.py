@@ -178,6 +178,10 @@ class Operation:
             statuses.setdefault(409, "Conflicts with existing data or the record's state.")
         if self.crud is None and self.service is None:
             statuses.setdefault(501, "Its handler is not written yet.")
+        if self.decl.behind is not None:
+            statuses.setdefault(404, "Not found.")  # while its flag is off for the actor
+        if self.decl.meters:
+            statuses.setdefault(429, "A usage limit of the organisation's plan is reached.")
         if self.body:
             statuses.setdefault(413, "The request body is too large.")
         return dict(sorted(statuses.items()))
