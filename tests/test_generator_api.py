@@ -101,7 +101,7 @@ def test_layout_and_headers(files: dict[str, bytes]) -> None:
     assert sorted(files) == ["openapi.json", *(f"{APP}/{p}" for p in (
         "api/__init__.py", "api/context.py", "api/deps.py", "api/errors.py", "api/routes.py",
         "api/schemas.py", "audit.py", "auth.py", "dev.py", "events/outbox.py", "main.py",
-        "policies.py"))]
+        "policies.py", "services/__init__.py", "services/identity.py"))]
     for path, content in files.items():
         assert b"contractspec" not in content, path
         if path.endswith(".py"):
@@ -172,7 +172,8 @@ def test_error_status_heuristics() -> None:
 
 def test_routes_naming_rule(files: dict[str, bytes]) -> None:
     document = json.loads(files["openapi.json"])
-    assert {(path, method) for path, item in document["paths"].items() for method in item} == {
+    assert {(path, method) for path, item in document["paths"].items()
+            for method, op in item.items() if op["tags"] == ["tracker"]} == {
         ("/v1/create-project", "post"), ("/v2/create-project", "post"),
         ("/v1/get-project", "get"), ("/v1/update-project", "post"),
         ("/v1/delete-project", "post"), ("/v1/list-projects", "get"),

@@ -48,7 +48,9 @@ def _paths(files: dict[str, str]) -> set[str]:
     return set(json.loads(files["openapi.json"])["paths"])
 
 
-def test_std_crud_operations_are_served_and_others_are_not(program: ir.Program) -> None:
+def test_std_crud_operations_are_served_and_others_are_not(
+        program: ir.Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_target, "PROVIDERS", ())
     files = _generate(program)
     paths = _paths(files)
     assert "/v1/list-invitations" in paths  # identity: page of Invitation, plain CRUD
@@ -69,3 +71,9 @@ def test_an_implemented_operation_is_served_by_its_service(
     assert body.index("policies.") < body.index("identity_service.me_v1(Context(session, actor)")
     assert "def me_v1(ctx, data)" in files["sales/services/identity.py"]
     assert files["sales/services/__init__.py"].startswith("# ")
+
+
+def test_the_registered_providers_serve_what_they_implement(program: ir.Program) -> None:
+    paths = _paths(_generate(program))
+    assert {"/v1/me", "/v1/change-role", "/v1/sign-up"} <= paths
+    assert "/v1/register-user" not in paths  # not implemented: not served

@@ -160,11 +160,18 @@ class Operation:
     def body(self) -> bool:
         return self.method == "POST"
 
+    @property
+    def public(self) -> bool:
+        """Served without a token: the policy is `not authenticated` (sign-up, ...)."""
+        rule = self.decl.policy
+        return isinstance(rule, ir.UnaryExpr) and rule.op == "not" and isinstance(
+            rule.operand, ir.PathExpr) and rule.operand.parts == ("authenticated",)
+
     def error_statuses(self, auth: bool) -> dict[int, str]:
         """The error responses of the route: status -> description."""
         statuses = {e.status: e.message for e in reversed(self.errors)}
         statuses.setdefault(422, "Invalid input.")
-        if auth:
+        if auth and not self.public:
             statuses.setdefault(401, "No valid bearer token.")
             statuses.setdefault(403, "Not allowed.")
         if self.crud in ("get", "update", "delete", "transition") or (
@@ -260,6 +267,10 @@ class _Builder:
             served = self.operation(module, op, clashes[(op.name, version_label(op.version))] > 1)
             if (op.name, served.version) in services.get(module.name, frozenset()):
                 served.crud, served.entity, served.service = None, None, module.name
+                if served.output.kind == "page":  # a service pages like CRUD (no `q`)
+                    served.input.fields += self.paging(served.input.fields, False)
+            if auth and served.public:  # no actor: its handler or service does everything
+                served.crud, served.entity = None, None
             self.api.operations.append(served)
         for flow in flows:
             for transition in flow.transitions:

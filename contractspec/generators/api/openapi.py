@@ -116,6 +116,6 @@ def _operation(op: Operation, auth: bool) -> dict[str, Any]:
         responses[str(status)] = {"description": text, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     doc["responses"] = responses
-    if auth:
+    if auth and not op.public:
         doc["security"] = [{"HTTPBearer": []}]
     return doc

@@ -141,21 +141,22 @@ class RoutesWriter:
             args.append(f"status_code={op.status}")
         if op.output.kind == "none":
             args.append("response_class=Response")
-        if self.auth and op.crud != "transition":
+        signed = self.auth and not op.public  # `not authenticated`: served without a token
+        if signed and op.crud != "transition":
             args.append(self.dependencies(op))
         args.append(f"responses={self.responses(op)}")
         lines = call("@router.", op.method.lower(), args, "")
         returns = "Response" if op.output.kind == "none" else self.out(op)
         data = (f"schemas.{op.input.name}" if op.body
                 else f"Annotated[schemas.{op.input.name}, Query()]")
-        params = [f"data: {data}", "session: SessionDep", *(["actor: ActorDep"] * self.auth)]
+        params = [f"data: {data}", "session: SessionDep", *(["actor: ActorDep"] * signed)]
         signature = call("def ", op.function, params, "")
         if len(signature) == 1 and len(signature[0]) + len(returns) + 5 > 99:
             signature = [f"def {op.function}(", *(f"{I1}{p}," for p in params), ")"]
         signature[-1] += f" -> {returns}:"
         lines += signature
         lines += docstring(decl.doc or f"The {decl.kind} `{decl.name} {op.version}`.", I1)
-        if self.auth and op.crud != "transition":
+        if signed and op.crud != "transition":
             lines += [f"{I1}if not policies.{policy_function(op)}(actor):",
                       f"{I2}raise errors.Forbidden()"]
         if op.crud == "transition":
@@ -210,9 +211,10 @@ class RoutesWriter:
         if op.service is not None:
             return self.service(op, returns)
         module = f"{op.handler_module}_handlers"
-        first = "ctx" if self.auth else "session"
+        signed = self.auth and not op.public
+        first = "ctx" if signed else "session"
         message = f"define {op.function}({first}, data) in handlers/{op.handler_module}.py"
-        context = "Context(session, actor)" if self.auth else "session"
+        context = "Context(session, actor)" if signed else "session"
         lines = [f"{I1}handler = getattr({module}, {py_str(op.function)}, None)",
                  f"{I1}if handler is None:",
                  *call("raise ", "errors.NotImplementedYet", [py_str(message)], I2)]
@@ -223,7 +225,8 @@ class RoutesWriter:
 
     def service(self, op: Operation, returns: str) -> list[str]:
         """Call the std module's generated implementation (`<app>/services/<module>.py`)."""
-        function, args = f"{op.service}_service.{op.function}", ["Context(session, actor)", "data"]
+        context = "session" if op.public else "Context(session, actor)"
+        function, args = f"{op.service}_service.{op.function}", [context, "data"]
         if returns == "Response":
             return [*call("", function, args, I1), f"{I1}return Response(status_code=204)"]
         return [*call(f"result: {returns} = ", function, args, I1), f"{I1}return result"]

@@ -6,11 +6,20 @@ std operation when a provider implements it or when it is plain CRUD.
 
 from __future__ import annotations
 
+from contractspec.generators.services.audit import AuditProvider
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.generators.services.flags import FlagsProvider
+from contractspec.generators.services.identity import IdentityProvider
+from contractspec.generators.services.jobs import JobsProvider
 from contractspec.generators.services.metering import MeteringProvider
 
-PROVIDERS: tuple[ServiceProvider, ...] = (FlagsProvider(), MeteringProvider())
+PROVIDERS: tuple[ServiceProvider, ...] = (
+    IdentityProvider(),
+    AuditProvider(),
+    JobsProvider(),
+    FlagsProvider(),
+    MeteringProvider(),
+)
 
 __all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
 

@@ -5,7 +5,8 @@ code as a workspace's own CRUD) or when a *service provider* implements them: ge
 in `<app>/services/<module>.py` with one function per operation version,
 `<function>(ctx, data)`, the signature of a user handler. The routes check the operation's
 policy first, then call the function; the function sees the `Context` (session, actor, `get`,
-`select`, `emit`) and the operation's validated input model.
+`select`, `emit`) and the operation's validated input model. An operation whose policy is
+`not authenticated` is served without a token: its function gets the session, not a context.
 
 A provider is pure like a generator: `files(service_input)` returns `{path: text}` under the
 application package (`services/<module>.py` at least). A std operation neither CRUD nor

@@ -39,7 +39,11 @@ class WorkerGenerator:
             f"{app}/jobs/worker.py": top + _generated(_fill(static.WORKER, app), program, app),
         }
         files: Files = {path: text.encode() for path, text in sorted(texts.items())}
-        names = "".join(f"\n- `{job.name}`: `{job.handler}`" for job in jobs.jobs) or " none"
+        services = {p.module for p in PROVIDERS if program.module(p.module) is not None} \
+            if has_identity(program) else set()
+        names = "".join(f"\n- `{job.type}`: `{job.handler}`" + (
+            f" (generated in `{app}/services/{job.module}.py`)" if job.module in services
+            else "") for job in jobs.jobs) or " none"
         files[f"{app}/handlers/jobs.py"] = UserOwned(
             _fill(static.HANDLERS, app).replace("{jobs}", names).encode())
         return files

@@ -47,7 +47,7 @@ def _attribute(name: str) -> str:
 
 
 def _model(job: Job) -> str:
-    doc = f'    """The input of the job `{job.name}`."""\n\n'
+    doc = f'    """The input of the job `{job.type}`."""\n\n'
     lines = [f"class {job.model}(BaseModel):", doc.rstrip("\n") + "\n",
              "    model_config = ConfigDict(extra=\"forbid\", populate_by_name=True)"]
     for f in job.fields:
@@ -71,8 +71,8 @@ def _registry(jobs: Jobs) -> str:
         if len(backoff) > 70:
             backoff = "\n" + "".join(f"            {arg},\n" for arg in args) + "        "
         timeout = seconds_literal(job.timeout) if job.timeout is not None else "None"
-        parts.append(f"    {py_str(job.name)}: JobType(\n"
-                     f"        name={py_str(job.name)},\n"
+        parts.append(f"    {py_str(job.type)}: JobType(\n"
+                     f"        name={py_str(job.type)},\n"
                      f"        input={job.model},\n"
                      f"        retries={job.retries},\n"
                      f"        backoff=Backoff({backoff}),\n"

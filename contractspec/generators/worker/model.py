@@ -3,6 +3,7 @@ annotations, triggers, schedules with their cron expressions expanded to sets of
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from contractspec.check.cron import FIELDS, MACROS, cron_error
@@ -39,14 +40,20 @@ class Job:
     retries: int
     backoff: tuple[str, tuple[float, ...]]  # strategy, durations in seconds
     timeout: float | None
+    qualified: bool = False  # another module declares a job of the same name
+
+    @property
+    def type(self) -> str:
+        """The job type's name in `JOB_TYPES` and `Job.type`: `<module>.<job>` on a clash."""
+        return f"{self.module}.{self.name}" if self.qualified else self.name
 
     @property
     def model(self) -> str:
-        return f"{pascal(self.name)}Input"
+        return f"{pascal(self.module) * self.qualified}{pascal(self.name)}Input"
 
     @property
     def handler(self) -> str:
-        return f"{snake(self.name)}_job"
+        return f"{snake(self.module) + '_' if self.qualified else ''}{snake(self.name)}_job"
 
 
 @dataclass(frozen=True)
@@ -95,23 +102,40 @@ def collect(program: ir.Program) -> Jobs:
     enums = {name: cls for (_, name), cls in class_names(program).items()
              if any(e.name == name for m in program.modules for e in m.enums)}
     result = Jobs([], [], [], set())
+    counts = Counter(job.name for module in program.modules for job in module.jobs)
+    by_name: dict[tuple[str, str], Job] = {}
     for module in program.modules:
         for job in module.jobs:
             fields = tuple(_field(f, enums, result.imports) for f in job.input)
-            result.jobs.append(Job(job.name, module.name, job.doc, fields, job.retries or 0,
-                                   _backoff(job.backoff),
-                                   job.timeout.seconds if job.timeout is not None else None))
+            found = Job(job.name, module.name, job.doc, fields, job.retries or 0,
+                        _backoff(job.backoff),
+                        job.timeout.seconds if job.timeout is not None else None,
+                        qualified=counts[job.name] > 1)
+            result.jobs.append(found)
+            by_name[(module.name, job.name)] = found
+    for module in program.modules:
         for trigger in module.triggers:
             version = trigger.event.version
-            result.triggers.append(Trigger(trigger.event.name, version, trigger.job.name))
+            job_type = _job_type(by_name, module.name, trigger.job.name)
+            result.triggers.append(Trigger(trigger.event.name, version, job_type))
         for schedule in module.schedules:
             cron = compile_cron(schedule.cron) if schedule.cron is not None else None
             every = schedule.every.seconds if schedule.every is not None else None
-            result.schedules.append(Schedule(schedule.name, schedule.job.name, cron, every))
-    result.jobs.sort(key=lambda j: j.name)
+            job_type = _job_type(by_name, module.name, schedule.job.name)
+            result.schedules.append(Schedule(schedule.name, job_type, cron, every))
+    result.jobs.sort(key=lambda j: j.type)
     result.triggers.sort(key=lambda t: (t.event, t.version or "", t.job))
     result.schedules.sort(key=lambda s: s.name)
     return result
+
+
+def _job_type(jobs: dict[tuple[str, str], Job], module: str, ref: str) -> str:
+    """The job type a trigger or schedule of `module` runs: `mod.job`, or `job` of the
+    module itself, else the one job of that name in another module."""
+    owner, _, name = ref.rpartition(".")
+    found = jobs.get((owner or module, name)) or next(
+        (job for (_, job_name), job in sorted(jobs.items()) if job_name == name), None)
+    return found.type if found is not None else ref
 
 
 def _backoff(backoff: ir.Backoff | None) -> tuple[str, tuple[float, ...]]:

@@ -52,9 +52,19 @@ def _member_ids(actor: Actor) -> sa.Select[Any]:
 # ---- operations -------------------------------------------------------------------------
 
 
+def may_accept_invitation_v1(actor: Actor) -> bool:
+    """`acceptInvitation v1`: `not authenticated`."""
+    return not True
+
+
 def may_archive_project_v1(actor: Actor) -> bool:
     """`archiveProject v1`: `manage_projects`."""
     return actor.can("manage_projects")
+
+
+def may_change_role_v1(actor: Actor) -> bool:
+    """`changeRole v1`: `manage_members`."""
+    return actor.can("manage_members")
 
 
 def may_create_issue_v1(actor: Actor) -> bool:
@@ -72,9 +82,19 @@ def may_create_project_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_delete_org_v1(actor: Actor) -> bool:
+    """`deleteOrg v1`: `delete_org`."""
+    return actor.can("delete_org")
+
+
 def may_delete_project_v1(actor: Actor) -> bool:
     """`deleteProject v1`: `manage_projects`."""
     return actor.can("manage_projects")
+
+
+def may_get_billing_profile_v1(actor: Actor) -> bool:
+    """`getBillingProfile v1`: `view_billing`."""
+    return actor.can("view_billing")
 
 
 def may_get_project_v1(actor: Actor) -> bool:
@@ -82,14 +102,79 @@ def may_get_project_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_invite_member_v1(actor: Actor) -> bool:
+    """`inviteMember v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_leave_org_v1(actor: Actor) -> bool:
+    """`leaveOrg v1`: `authenticated`."""
+    return True
+
+
 def may_list_invitations_v1(actor: Actor) -> bool:
     """`listInvitations v1`: `invite_members`."""
     return actor.can("invite_members")
 
 
+def may_list_members_v1(actor: Actor) -> bool:
+    """`listMembers v1`: `member or admin or owner`."""
+    return actor.can("member") or actor.can("admin") or actor.can("owner")
+
+
+def may_list_my_invitations_v1(actor: Actor) -> bool:
+    """`listMyInvitations v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_memberships_v1(actor: Actor) -> bool:
+    """`listMyMemberships v1`: `authenticated`."""
+    return True
+
+
 def may_list_projects_v1(actor: Actor) -> bool:
     """`listProjects v1`: `manage_projects`."""
     return actor.can("manage_projects")
+
+
+def may_me_v1(actor: Actor) -> bool:
+    """`me v1`: `authenticated`."""
+    return True
+
+
+def may_remove_member_v1(actor: Actor) -> bool:
+    """`removeMember v1`: `manage_members`."""
+    return actor.can("manage_members")
+
+
+def may_rename_org_v1(actor: Actor) -> bool:
+    """`renameOrg v1`: `manage_org`."""
+    return actor.can("manage_org")
+
+
+def may_revoke_invitation_v1(actor: Actor) -> bool:
+    """`revokeInvitation v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_sign_up_v1(actor: Actor) -> bool:
+    """`signUp v1`: `not authenticated`."""
+    return not True
+
+
+def may_switch_org_v1(actor: Actor) -> bool:
+    """`switchOrg v1`: `authenticated`."""
+    return True
+
+
+def may_update_billing_profile_v1(actor: Actor) -> bool:
+    """`updateBillingProfile v1`: `manage_billing`."""
+    return actor.can("manage_billing")
+
+
+def may_update_profile_v1(actor: Actor) -> bool:
+    """`updateProfile v1`: `authenticated`."""
+    return True
 
 
 def may_update_project_v1(actor: Actor) -> bool:
@@ -100,6 +185,11 @@ def may_update_project_v1(actor: Actor) -> bool:
 def may_create_project_v2(actor: Actor) -> bool:
     """`createProject v2`: `manage_projects`."""
     return actor.can("manage_projects")
+
+
+def may_invite_member_v2(actor: Actor) -> bool:
+    """`inviteMember v2`: `invite_members`."""
+    return actor.can("invite_members")
 
 
 # ---- records: the organisation's, and the spec's rules ----------------------------------

@@ -58,13 +58,127 @@ class AlreadyArchived(ApiError):
     message = "Already archived."
 
 
+class AlreadyInvited(ApiError):
+    status = 409
+    code = "AlreadyInvited"
+    message = "This person already has a pending invitation"
+
+
+class AlreadyMember(ApiError):
+    status = 409
+    code = "AlreadyMember"
+    message = "This person is already a member"
+
+
+class ChangeRoleNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such member"
+
+
+class ChangeRoleOwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can grant or remove the owner role"
+
+
 class DuplicateCode(ApiError):
     status = 409
     code = "DuplicateCode"
     message = "A project with this code exists"
 
 
+class EmailTaken(ApiError):
+    status = 409
+    code = "EmailTaken"
+    message = "This email is already registered: sign in, or ask for an invitation"
+
+
+class GetBillingProfileNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No billing details yet"
+
+
+class InvitationClosed(ApiError):
+    status = 409
+    code = "InvitationClosed"
+    message = "This invitation was already accepted or revoked"
+
+
+class InvitationExpired(ApiError):
+    status = 410
+    code = "InvitationExpired"
+    message = "This invitation has expired: ask for a new one"
+
+
+class InvitationNotFound(ApiError):
+    status = 404
+    code = "InvitationNotFound"
+    message = "No such invitation"
+
+
+class LastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot be demoted"
+
+
+class LeaveOrgLastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot leave; make someone else owner first"
+
+
+class NameMismatch(ApiError):
+    status = 422
+    code = "NameMismatch"
+    message = "Type the organisation's name to confirm"
+
+
+class NotAMember(ApiError):
+    status = 404
+    code = "NotAMember"
+    message = "You are not a member of this organisation"
+
+
+class NotPending(ApiError):
+    status = 409
+    code = "NotPending"
+    message = "Only a pending invitation can be revoked"
+
+
+class OwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can invite an owner"
+
+
 class ProjectNotFound(ApiError):
     status = 404
     code = "ProjectNotFound"
     message = "Project not found."
+
+
+class RemoveMemberLastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot be removed"
+
+
+class RemoveMemberNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such member"
+
+
+class RemoveMemberOwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can remove an owner"
+
+
+class RevokeInvitationNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such invitation"

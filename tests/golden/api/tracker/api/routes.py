@@ -18,9 +18,9 @@ from tracker.api import errors, schemas
 from tracker.api.context import Context
 from tracker.api.deps import ActorDep, SessionDep, allowed
 from tracker.db import models
-from tracker.events import models as events
 from tracker.events import outbox
 from tracker.handlers import tracker as tracker_handlers
+from tracker.services import identity as identity_service
 
 router = APIRouter()
 
@@ -40,15 +40,6 @@ def _commit(session: Session) -> None:
     outbox.dispatch_pending(session)
 
 
-def _flush(session: Session) -> None:
-    """Flush, answering 409 when a constraint refuses the change."""
-    try:
-        session.flush()
-    except IntegrityError as error:
-        session.rollback()
-        raise errors.Conflict(details=str(error.orig)) from error
-
-
 def _require(session: Session, model: type[Any], key: Any, actor: Any,
             error: type[errors.ApiError] = errors.NotFound) -> None:
     """404 unless `key` names a `model` record the actor may read."""
@@ -57,6 +48,31 @@ def _require(session: Session, model: type[Any], key: Any, actor: Any,
         column == key, policies.readable(model, actor)))
     if not found:
         raise error()
+
+
+@router.post(
+    "/v1/accept-invitation",
+    operation_id="accept_invitation_v1",
+    summary="acceptInvitation v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def accept_invitation_v1(
+    data: schemas.AcceptInvitationV1Input,
+    session: SessionDep,
+) -> schemas.MemberToken:
+    """Accept an invitation with its token, without being signed in: the invitee (a new user
+    is created for the invited email) becomes a member with the invited role and gets a
+    token for the organisation.
+    """
+    result: schemas.MemberToken = identity_service.accept_invitation_v1(session, data)
+    return result
 
 
 @router.post(
@@ -89,6 +105,35 @@ def archive_project_v1(
             "define archive_project_v1(ctx, data) in handlers/tracker.py",
         )
     result: schemas.Project = handler(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/change-role",
+    operation_id="change_role_v1",
+    summary="changeRole v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_change_role_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can grant or remove the owner role",
+        404: "No such member",
+        409: "The last owner cannot be demoted",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def change_role_v1(
+    data: schemas.ChangeRoleV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Give a member another role. The generated handler refuses to demote the last owner
+    (`LastOwner`) and lets only owners grant or take away the owner role (`OwnerOnly`).
+    """
+    if not policies.may_change_role_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.change_role_v1(Context(session, actor), data)
     return result
 
 
@@ -131,11 +176,11 @@ def create_issue_v1(
     operation_id="create_org_v1",
     summary="createOrg v1",
     tags=["identity"],
-    status_code=201,
     dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
+        404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
         413: "The request body is too large.",
         422: "Invalid input.",
@@ -149,16 +194,8 @@ def create_org_v1(
     """Create an organisation; the caller becomes its owner."""
     if not policies.may_create_org_v1(actor):
         raise errors.Forbidden()
-    row = models.Org(name=data.name)
-    session.add(row)
-    _flush(session)
-    outbox.emit(session, actor, events.OrgCreatedV1, events.OrgCreatedV1Payload.model_validate({
-        "org": row.id,
-        "by": actor.user_id,
-    }))
-    _commit(session)
-    session.refresh(row)
-    return schemas.Org.from_row(row)
+    result: schemas.Org = identity_service.create_org_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -201,6 +238,35 @@ def create_project_v1(
 
 
 @router.post(
+    "/v1/delete-org",
+    operation_id="delete_org_v1",
+    summary="deleteOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_delete_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Type the organisation's name to confirm",
+    }),
+)
+def delete_org_v1(
+    data: schemas.DeleteOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Delete the caller's organisation with every record it owns."""
+    if not policies.may_delete_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.delete_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.post(
     "/v1/delete-project",
     operation_id="delete_project_v1",
     summary="deleteProject v1",
@@ -235,6 +301,34 @@ def delete_project_v1(
 
 
 @router.get(
+    "/v1/get-billing-profile",
+    operation_id="get_billing_profile_v1",
+    summary="getBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_get_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No billing details yet",
+        422: "Invalid input.",
+    }),
+)
+def get_billing_profile_v1(
+    data: Annotated[schemas.GetBillingProfileV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """The query `getBillingProfile v1`."""
+    if not policies.may_get_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.get_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
     "/v1/get-project",
     operation_id="get_project_v1",
     summary="getProject v1",
@@ -260,6 +354,61 @@ def get_project_v1(
     if row is None:
         raise errors.NotFound()
     return schemas.Project.from_row(row)
+
+
+@router.post(
+    "/v1/invite-member",
+    operation_id="invite_member_v1",
+    summary="inviteMember v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v1(
+    data: schemas.InviteMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Invite someone to the caller's organisation."""
+    if not policies.may_invite_member_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.invite_member_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/leave-org",
+    operation_id="leave_org_v1",
+    summary="leaveOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_leave_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "The last owner cannot leave; make someone else owner first",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def leave_org_v1(data: schemas.LeaveOrgV1Input, session: SessionDep, actor: ActorDep) -> Response:
+    """Leave an organisation. The last owner cannot leave; they transfer ownership first."""
+    if not policies.may_leave_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.leave_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
 
 
 @router.get(
@@ -295,6 +444,90 @@ def list_invitations_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.get(
+    "/v1/list-members",
+    operation_id="list_members_v1",
+    summary="listMembers v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_members_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_members_v1(
+    data: Annotated[schemas.ListMembersV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The query `listMembers v1`."""
+    if not policies.may_list_members_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_members_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-invitations",
+    operation_id="list_my_invitations_v1",
+    summary="listMyInvitations v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_invitations_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_invitations_v1(
+    data: Annotated[schemas.ListMyInvitationsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationPage:
+    """The invitations waiting for the signed-in user (matched by email)."""
+    if not policies.may_list_my_invitations_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationPage = identity_service.list_my_invitations_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-memberships",
+    operation_id="list_my_memberships_v1",
+    summary="listMyMemberships v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_memberships_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_memberships_v1(
+    data: Annotated[schemas.ListMyMembershipsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The organisations the signed-in user belongs to, with their role in each."""
+    if not policies.may_list_my_memberships_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_my_memberships_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -336,6 +569,223 @@ def list_projects_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.get(
+    "/v1/me",
+    operation_id="me_v1",
+    summary="me v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_me_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def me_v1(
+    data: Annotated[schemas.MeV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """The signed-in user."""
+    if not policies.may_me_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.me_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/remove-member",
+    operation_id="remove_member_v1",
+    summary="removeMember v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_remove_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can remove an owner",
+        404: "No such member",
+        409: "The last owner cannot be removed",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def remove_member_v1(
+    data: schemas.RemoveMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Remove a member from the organisation. The last owner can never be removed."""
+    if not policies.may_remove_member_v1(actor):
+        raise errors.Forbidden()
+    identity_service.remove_member_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/rename-org",
+    operation_id="rename_org_v1",
+    summary="renameOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_rename_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def rename_org_v1(
+    data: schemas.RenameOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Org:
+    """Rename the caller's organisation."""
+    if not policies.may_rename_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Org = identity_service.rename_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/revoke-invitation",
+    operation_id="revoke_invitation_v1",
+    summary="revokeInvitation v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_revoke_invitation_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "Only a pending invitation can be revoked",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def revoke_invitation_v1(
+    data: schemas.RevokeInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Invitation:
+    """Withdraw a pending invitation."""
+    if not policies.may_revoke_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Invitation = identity_service.revoke_invitation_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/sign-up",
+    operation_id="sign_up_v1",
+    summary="signUp v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "Not found.",
+        409: "This email is already registered: sign in, or ask for an invitation",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def sign_up_v1(data: schemas.SignUpV1Input, session: SessionDep) -> schemas.MemberToken:
+    """Sign up: a new user, their organisation with them as its owner, and a first token for
+    it. `not authenticated`: called without a token (the generated app serves it so).
+    """
+    result: schemas.MemberToken = identity_service.sign_up_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/switch-org",
+    operation_id="switch_org_v1",
+    summary="switchOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_switch_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def switch_org_v1(
+    data: schemas.SwitchOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """A token for the signed-in user in another organisation they belong to (after
+    `createOrg` or `acceptInvitation`, a token is bound to one organisation).
+    """
+    if not policies.may_switch_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.switch_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/update-billing-profile",
+    operation_id="update_billing_profile_v1",
+    summary="updateBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_billing_profile_v1(
+    data: schemas.UpdateBillingProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """Set the organisation's billing details."""
+    if not policies.may_update_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.update_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/update-profile",
+    operation_id="update_profile_v1",
+    summary="updateProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_profile_v1(
+    data: schemas.UpdateProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """Change the signed-in user's own name."""
+    if not policies.may_update_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.update_profile_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -404,3 +854,36 @@ def create_project_v2(
     _commit(session)
     session.refresh(row)
     return schemas.Project.from_row(row)
+
+
+@router.post(
+    "/v2/invite-member",
+    operation_id="invite_member_v2",
+    summary="inviteMember v2",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v2)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can invite an owner",
+        404: "Not found.",
+        409: "This person is already a member",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v2(
+    data: schemas.InviteMemberV2Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationSent:
+    """Invite someone by email: records a pending invitation that the invitee accepts after
+    signing in (the `accept` transition of `InvitationFlow`). Only an owner may invite
+    another owner.
+    """
+    if not policies.may_invite_member_v2(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationSent = identity_service.invite_member_v2(
+        Context(session, actor),
+        data,
+    )
+    return result

@@ -56,6 +56,59 @@ class Contact(BaseModel):
     email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 
 
+class InvitationSent(BaseModel):
+    """A new invitation with its token, shown once to the inviter: the invitee presents the
+    token to `acceptInvitation` (send it in the invitation link).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+    expiresAt: UtcDateTime
+    token: SafeStr
+
+
+class MemberToken(BaseModel):
+    """A bearer token of one member of one organisation, returned once (only its hash is stored):
+    the caller sends it as `Authorization: Bearer <token>`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SafeStr
+    user: uuid.UUID
+    org: uuid.UUID
+    membership: uuid.UUID
+    role: enums.OrgRole
+
+
+class BillingProfile(BaseModel):
+    """The organisation's billing details: who invoices go to."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    legalName: SafeStr
+    billingEmail: SafeStr
+    taxId: SafeStr | None
+    country: SafeStr
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            legalName=row.legal_name,
+            billingEmail=row.billing_email,
+            taxId=row.tax_id,
+            country=row.country,
+            updatedAt=row.updated_at,
+        )
+
+
 class Invitation(BaseModel):
     """An invitation to join an organisation, sent to an email address."""
 
@@ -110,6 +163,20 @@ class Org(BaseModel):
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
 
 
+class OrgMembership(BaseModel):
+    """A user's membership of an organisation, with the role held there."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    user: uuid.UUID
+    role: enums.OrgRole
+
+    @classmethod
+    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
+
+
 class Project(BaseModel):
     """A project with a code and a budget."""
 
@@ -137,10 +204,33 @@ class Project(BaseModel):
         )
 
 
+class User(BaseModel):
+    """A person who can sign in."""
+
+    id: uuid.UUID
+    email: SafeStr
+    name: SafeStr
+    createdAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
+
+
 class InvitationPage(BaseModel):
     """One page of `Invitation` items, and how many there are in all."""
 
     items: list[Invitation]
+    total: int
+    page: int
+    size: int
+
+
+class OrgMembershipPage(BaseModel):
+    """One page of `OrgMembership` items, and how many there are in all."""
+
+    items: list[OrgMembership]
     total: int
     page: int
     size: int
@@ -155,6 +245,15 @@ class ProjectPage(BaseModel):
     size: int
 
 
+class AcceptInvitationV1Input(BaseModel):
+    """The input of command `acceptInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+
+
 class ArchiveProjectV1Input(BaseModel):
     """The input of command `archiveProject v1`."""
 
@@ -162,6 +261,15 @@ class ArchiveProjectV1Input(BaseModel):
 
     id: uuid.UUID
     reason: Annotated[SafeStr, Field(min_length=1, max_length=500)] | None = None
+
+
+class ChangeRoleV1Input(BaseModel):
+    """The input of command `changeRole v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+    role: enums.OrgRole
 
 
 class CreateIssueV1Input(BaseModel):
@@ -195,6 +303,14 @@ class CreateProjectV1Input(BaseModel):
     contact: Contact | None = None
 
 
+class DeleteOrgV1Input(BaseModel):
+    """The input of command `deleteOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
 class DeleteProjectV1Input(BaseModel):
     """The input of command `deleteProject v1`."""
 
@@ -203,10 +319,31 @@ class DeleteProjectV1Input(BaseModel):
     id: uuid.UUID
 
 
+class GetBillingProfileV1Input(BaseModel):
+    """The input of query `getBillingProfile v1`."""
+
+
 class GetProjectV1Input(BaseModel):
     """The input of query `getProject v1`."""
 
     id: uuid.UUID
+
+
+class InviteMemberV1Input(BaseModel):
+    """The input of command `inviteMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+
+
+class LeaveOrgV1Input(BaseModel):
+    """The input of command `leaveOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: uuid.UUID
 
 
 class ListInvitationsV1Input(BaseModel):
@@ -218,6 +355,27 @@ class ListInvitationsV1Input(BaseModel):
     q: str | None = None
 
 
+class ListMembersV1Input(BaseModel):
+    """The input of query `listMembers v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListMyInvitationsV1Input(BaseModel):
+    """The input of query `listMyInvitations v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListMyMembershipsV1Input(BaseModel):
+    """The input of query `listMyMemberships v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
 class ListProjectsV1Input(BaseModel):
     """The input of query `listProjects v1`."""
 
@@ -226,6 +384,71 @@ class ListProjectsV1Input(BaseModel):
     page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
+
+
+class MeV1Input(BaseModel):
+    """The input of query `me v1`."""
+
+
+class RemoveMemberV1Input(BaseModel):
+    """The input of command `removeMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+
+
+class RenameOrgV1Input(BaseModel):
+    """The input of command `renameOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class RevokeInvitationV1Input(BaseModel):
+    """The input of command `revokeInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+
+
+class SignUpV1Input(BaseModel):
+    """The input of command `signUp v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+    orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class SwitchOrgV1Input(BaseModel):
+    """The input of command `switchOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: uuid.UUID
+
+
+class UpdateBillingProfileV1Input(BaseModel):
+    """The input of command `updateBillingProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legalName: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    billingEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    taxId: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
+    country: Annotated[SafeStr, Field(pattern="^[A-Z]{2}$")]
+
+
+class UpdateProfileV1Input(BaseModel):
+    """The input of command `updateProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
 
 class UpdateProjectV1Input(BaseModel):
@@ -248,3 +471,13 @@ class CreateProjectV2Input(BaseModel):
     title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
     budget: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)]
     token: Annotated[SafeStr, Field(max_length=64)]
+
+
+class InviteMemberV2Input(BaseModel):
+    """The input of command `inviteMember v2`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+    validFor: datetime.timedelta | None = None

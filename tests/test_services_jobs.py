@@ -1,0 +1,162 @@
+"""The generated `jobs` services end to end, on SQLite and PostgreSQL: runs enqueued by hand
+(checked against the job's input), the queue, dead letters and schedules for operators, and
+`purgeFinishedJobs` run by the worker, which finds the standard jobs' generated
+implementations. Also: jobs of the same name in two modules do not clash."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contractspec.analysis import analyze_texts
+from contractspec.generators.base import GeneratorOptions
+from contractspec.generators.worker import WorkerGenerator
+from tests.databases import temporary_database
+from tests.test_services_identity import APP, App, error, join, running_app, sign_up
+from tests.test_services_identity import project as project  # the fixture
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, project: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    with temporary_database(request.param, tmp_path_factory.mktemp(request.param),
+                            "jobs") as url:
+        yield from running_app(project, url)
+
+
+@pytest.fixture
+def operator(app: App) -> Iterator[str]:
+    """A token whose requests act as a platform operator (no membership can hold that role:
+    the test stands in for the app's own operator sign-in)."""
+    owner = sign_up(app)
+    auth, deps = app.modules["auth"], app.modules["deps"]
+    grants = importlib.import_module(f"{APP}.policies").GRANTS
+    actor = auth.Actor(uuid.UUID(owner["user"]), uuid.UUID(owner["org"]), "operator",
+                       grants["operator"])
+    app.client.app.dependency_overrides[deps.current_actor] = lambda: actor
+    yield owner["token"]
+    app.client.app.dependency_overrides.clear()
+
+
+def enqueue(app: App, token: str, body: dict[str, Any]) -> Any:
+    return app.post(token, "/v1/enqueue-job", body)
+
+
+def test_enqueue_checks_the_type_and_the_payload(app: App) -> None:
+    ada = sign_up(app)
+    member = join(app, ada)
+    queued = enqueue(app, ada["token"], {"type": "purgeFinishedJobs",
+                                         "payload": {"olderThan": "P7D"}})
+    assert queued.status_code == 200, queued.text
+    job = queued.json()
+    assert (job["status"], job["enqueuedBy"], job["org"]) == ("queued", ada["user"], ada["org"])
+    assert job["maxAttempts"] == 4 and job["payload"] == {"olderThan": "P7D"}
+    assert [e for e in app.events("job.enqueued") if e["payload"]["job"] == job["id"]]
+    assert app.get(ada["token"], "/v1/get-job", id=job["id"]).status_code == 200
+    unknown = enqueue(app, ada["token"], {"type": "nope", "payload": {}})
+    assert unknown.status_code == 422 and error(unknown) == "UnknownJobType"
+    bad = enqueue(app, ada["token"], {"type": "purgeFinishedJobs",
+                                      "payload": {"olderThan": "soon"}})
+    assert bad.status_code == 422 and error(bad) == "BadPayload"
+    assert bad.json()["error"]["details"][0]["path"] == "olderThan"
+    keyed = {"type": "purgeAuditEntries", "payload": {}, "dedupeKey": f"k{uuid.uuid4().hex}"}
+    assert enqueue(app, ada["token"], keyed).status_code == 200
+    duplicate = enqueue(app, ada["token"], keyed)
+    assert duplicate.status_code == 409 and error(duplicate) == "Duplicate"
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    delayed = enqueue(app, ada["token"], {"type": "purgeAuditEntries", "payload": {},
+                                          "runAt": later.isoformat()}).json()
+    assert delayed["scheduledAt"] > job["scheduledAt"]
+    assert enqueue(app, member["token"], {"type": "purgeAuditEntries",
+                                          "payload": {}}).status_code == 403
+    assert app.get(ada["token"], "/v1/list-jobs").status_code == 403  # operators only
+
+
+def test_operators_see_the_queue_and_the_dead_letters(app: App, operator: str) -> None:
+    models, enums = app.modules["models"], app.modules["enums"]
+    kind = f"gone{uuid.uuid4().hex[:6]}"
+    with app.session() as db:
+        db.add(models.Job(type=kind, payload={}, status=enums.JobStatus.dead, attempts=3,
+                          max_attempts=3, last_error="boom",
+                          finished_at=datetime.datetime.now(datetime.UTC)))
+        db.commit()
+    dead = app.get(operator, "/v1/list-dead-jobs", type=kind).json()
+    assert [(j["type"], j["lastError"]) for j in dead["items"]] == [(kind, "boom")]
+    every = app.get(operator, "/v1/list-dead-jobs").json()
+    assert every["total"] >= 1 and {j["status"] for j in every["items"]} == {"dead"}
+    listed = app.get(operator, "/v1/list-jobs", status="dead").json()
+    assert kind in {j["type"] for j in listed["items"]}
+
+
+def test_schedules_are_listed_and_paused(app: App, operator: str) -> None:
+    worker = importlib.import_module(f"{APP}.jobs.worker")
+    worker.run_once()  # syncs the schedules with the spec
+    schedules = app.get(operator, "/v1/list-schedules").json()
+    names = [s["name"] for s in schedules["items"]]
+    assert names == sorted(names) and {"dailyJobPurge", "nightlyAuditPurge"} <= set(names)
+    paused = app.post(operator, "/v1/set-schedule-paused",
+                      {"name": "dailyJobPurge", "paused": True})
+    assert paused.status_code == 200 and paused.json()["paused"] is True
+    [event] = [e for e in app.events("job.schedule_changed")
+               if e["payload"]["schedule"] == paused.json()["id"]]
+    assert event["payload"]["paused"] is True
+    worker.run_once()
+    again = app.get(operator, "/v1/list-schedules").json()["items"]
+    assert next(s for s in again if s["name"] == "dailyJobPurge")["paused"] is True
+    missing = app.post(operator, "/v1/set-schedule-paused", {"name": "nope", "paused": True})
+    assert missing.status_code == 404 and error(missing) == "NotFound"
+    assert app.post(operator, "/v1/set-schedule-paused",
+                    {"name": "dailyJobPurge", "paused": False}).json()["paused"] is False
+
+
+def test_the_worker_runs_the_generated_purge(app: App) -> None:
+    ada = sign_up(app)
+    models, enums = app.modules["models"], app.modules["enums"]
+    now = datetime.datetime.now(datetime.UTC)
+    fates = {}
+    with app.session() as db:
+        for status, days, fate in (("succeeded", 40, "gone"), ("cancelled", 40, "gone"),
+                                   ("succeeded", 2, "kept"), ("dead", 90, "kept")):
+            kind = f"old{uuid.uuid4().hex[:6]}"
+            fates[kind] = fate
+            db.add(models.Job(type=kind, payload={}, status=getattr(enums.JobStatus, status),
+                              finished_at=now - datetime.timedelta(days=days)))
+        db.commit()
+    purge = enqueue(app, ada["token"], {"type": "purgeFinishedJobs",
+                                        "payload": {"olderThan": "P30D"}}).json()
+    assert importlib.import_module(f"{APP}.jobs.worker").run_once() >= 1
+    done = app.rows("Job", models.Job.id == uuid.UUID(purge["id"]))
+    assert [str(j.status) for j in done] == ["succeeded"], [j.last_error for j in done]
+    left = {j.type for j in app.rows("Job", models.Job.type.in_(list(fates)))}
+    assert left == {kind for kind, fate in fates.items() if fate == "kept"}
+
+
+# ---- the worker target ------------------------------------------------------------------------
+
+
+CLASH = {
+    "a.cspec": "module a\n\nuse jobs\n\n/// Cleans a.\njob cleanup {\n  input {\n"
+               "    days: int?\n  }\n}\n\nschedule nightlyA cron \"0 1 * * *\" run cleanup\n",
+    "b.cspec": "module b\n\nuse jobs\n\n/// Cleans b.\njob cleanup {\n  retries 2\n}\n\n"
+               "schedule nightlyB cron \"0 2 * * *\" run cleanup\n",
+}
+
+
+def test_jobs_of_the_same_name_in_two_modules_do_not_clash() -> None:
+    analysis = analyze_texts(CLASH)
+    assert not analysis.errors, analysis.diagnostics
+    files = WorkerGenerator().generate(analysis.program, GeneratorOptions(app="two"))
+    definitions = bytes(files["two/jobs/definitions.py"]).decode()
+    for module in ("a", "b"):
+        assert f'"{module}.cleanup": JobType(' in definitions
+        assert f"class {module.upper()}CleanupInput(BaseModel)" in definitions
+        assert f'handler="{module}_cleanup_job"' in definitions
+    assert 'job="a.cleanup"' in definitions and 'job="b.cleanup"' in definitions
+    assert '"purgeFinishedJobs": JobType(' in definitions  # no clash: the plain name
+    compile(definitions, "definitions.py", "exec")
