@@ -247,14 +247,28 @@ def test_an_existing_user_joins_a_second_org_and_switches_to_it(app: App) -> Non
     sent = invite(app, ada, email=carol_email)
     mine = app.get(carol["token"], "/v1/list-my-invitations").json()
     assert [i["id"] for i in mine["items"]] == [sent["invitation"]]
-    joined = app.post(None, "/v1/accept-invitation", {"token": sent["token"]}).json()
+    # the token alone (which the inviter saw) gives no token for an existing account
+    refused = app.post(None, "/v1/accept-invitation", {"token": sent["token"]})
+    assert refused.status_code == 409 and error(refused) == "SignInToAccept"
+    stranger = sign_up(app)
+    mallory = app.post(stranger["token"], "/v1/accept-my-invitation",
+                       {"invitation": sent["invitation"]})
+    assert mallory.status_code == 404  # sent to another email
+    accepted = app.post(carol["token"], "/v1/accept-my-invitation",
+                        {"invitation": sent["invitation"]})
+    assert accepted.status_code == 200, accepted.text
+    joined = accepted.json()
     assert joined["user"] == carol["user"] and joined["org"] == ada["org"]
+    assert app.get(joined["token"], "/v1/list-members").json()["total"] == 2
+    again = app.post(carol["token"], "/v1/accept-my-invitation",
+                     {"invitation": sent["invitation"]})
+    assert again.status_code == 409 and error(again) == "InvitationClosed"
     memberships = app.get(carol["token"], "/v1/list-my-memberships").json()
     assert {m["org"] for m in memberships["items"]} == {ada["org"], carol["org"]}
     switched = app.post(carol["token"], "/v1/switch-org", {"org": ada["org"]})
     assert switched.status_code == 200 and switched.json()["role"] == "member"
-    stranger = app.post(carol["token"], "/v1/switch-org", {"org": sign_up(app)["org"]})
-    assert stranger.status_code == 404 and error(stranger) == "NotAMember"
+    elsewhere = app.post(carol["token"], "/v1/switch-org", {"org": stranger["org"]})
+    assert elsewhere.status_code == 404 and error(elsewhere) == "NotAMember"
 
 
 def test_only_an_owner_invites_an_owner_and_a_member_invites_nobody(app: App) -> None:

@@ -16,7 +16,8 @@ from contractspec.generators.services.base import ServiceInput
 from contractspec.generators.services.common import fill, names
 
 OPERATIONS = frozenset({
-    ("signUp", "v1"), ("acceptInvitation", "v1"), ("switchOrg", "v1"),
+    ("signUp", "v1"), ("acceptInvitation", "v1"), ("acceptMyInvitation", "v1"),
+    ("switchOrg", "v1"),
     ("updateProfile", "v1"), ("me", "v1"), ("createOrg", "v1"), ("renameOrg", "v1"),
     ("deleteOrg", "v1"), ("inviteMember", "v1"), ("inviteMember", "v2"),
     ("revokeInvitation", "v1"), ("changeRole", "v1"), ("removeMember", "v1"),
@@ -144,39 +145,68 @@ def ${f_signUp_v1}(session: Session, data: ${in_signUp_v1}) -> ${out_signUp_v1}:
 
 def ${f_acceptInvitation_v1}(session: Session,
                              data: ${in_acceptInvitation_v1}) -> ${out_acceptInvitation_v1}:
-    """Join the invitation's organisation with its role (the user is created when new)."""
+    """Join the invitation's organisation as a new user for the invited email. An email
+    with an account accepts signed in (`acceptMyInvitation`): whoever holds the token (the
+    inviter saw it) must not get a token for an existing account."""
     invitation = session.scalar(sa.select(models.${m_Invitation}).where(
         models.${m_Invitation}.token_hash == _hash(data.token)))
     if invitation is None:
         raise errors.${e_acceptInvitation_v1_InvitationNotFound}()
+    _check_open(session, invitation, errors.${e_acceptInvitation_v1_InvitationClosed},
+                errors.${e_acceptInvitation_v1_InvitationExpired})
+    if _user_by_email(session, invitation.email) is not None:
+        raise errors.${e_acceptInvitation_v1_SignInToAccept}()
+    user = models.${m_User}(email=invitation.email,
+                            name=data.name or invitation.email.split("@")[0])
+    session.add(user)
+    session.flush()
+    result, ctx = _join(session, invitation, user.id)
+    ctx.emit(events.${ev_user_created_v1}, events.${ev_user_created_v1}Payload(user=user.id))
+    ctx.commit()
+    return result
+
+
+def ${f_acceptMyInvitation_v1}(
+        ctx: Context, data: ${in_acceptMyInvitation_v1}) -> ${out_acceptMyInvitation_v1}:
+    """Join, signed in, the organisation of an invitation sent to the caller's email."""
+    email = str(ctx.actor.user_fields.get("email", ""))
+    invitation = ctx.session.scalar(sa.select(models.${m_Invitation}).where(
+        models.${m_Invitation}.id == data.invitation,
+        sa.func.lower(models.${m_Invitation}.email) == email.lower()))
+    if invitation is None:
+        raise errors.${e_acceptMyInvitation_v1_InvitationNotFound}()
+    _check_open(ctx.session, invitation, errors.${e_acceptMyInvitation_v1_InvitationClosed},
+                errors.${e_acceptMyInvitation_v1_InvitationExpired})
+    if _membership(ctx.session, invitation.org_id, ctx.actor.user_id) is not None:
+        raise errors.${e_acceptMyInvitation_v1_AlreadyMember}()
+    result, joined = _join(ctx.session, invitation, ctx.actor.user_id)
+    joined.commit()
+    return result
+
+
+def _check_open(session: Session, invitation: models.${m_Invitation},
+                closed: type[errors.ApiError], expired: type[errors.ApiError]) -> None:
+    """Refuse an invitation no longer pending, or expired (then marked so)."""
     if invitation.status != PENDING:
-        raise errors.${e_acceptInvitation_v1_InvitationClosed}()
+        raise closed()
     if _aware(invitation.expires_at) <= _now():
         invitation.status = enums.${enum_InvitationStatus}.expired
         session.commit()
-        raise errors.${e_acceptInvitation_v1_InvitationExpired}()
-    user = _user_by_email(session, invitation.email)
-    created = user is None
-    if user is None:
-        user = models.${m_User}(email=invitation.email,
-                                name=data.name or invitation.email.split("@")[0])
-        session.add(user)
-        session.flush()
-    elif _membership(session, invitation.org_id, user.id) is not None:
-        raise errors.${e_acceptInvitation_v1_AlreadyMember}()
-    membership = models.${m_OrgMembership}(org_id=invitation.org_id, user_id=user.id,
+        raise expired()
+
+
+def _join(session: Session, invitation: models.${m_Invitation},
+          user_id: uuid.UUID) -> tuple[${out_signUp_v1}, Context]:
+    """The membership of an accepted invitation, `member.joined`, and a token for it."""
+    membership = models.${m_OrgMembership}(org_id=invitation.org_id, user_id=user_id,
                                            role=invitation.role)
     session.add(membership)
     invitation.status = enums.${enum_InvitationStatus}.accepted
     session.flush()
     result, ctx = _token(session, membership)
-    if created:
-        ctx.emit(events.${ev_user_created_v1},
-                 events.${ev_user_created_v1}Payload(user=user.id))
     ctx.emit(events.${ev_member_joined_v1}, events.${ev_member_joined_v1}Payload(
-        invitation=invitation.id, user=user.id))
-    ctx.commit()
-    return result
+        invitation=invitation.id, user=user_id))
+    return result, ctx
 
 
 def ${f_switchOrg_v1}(ctx: Context, data: ${in_switchOrg_v1}) -> ${out_switchOrg_v1}:

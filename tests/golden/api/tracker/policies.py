@@ -57,6 +57,11 @@ def may_accept_invitation_v1(actor: Actor) -> bool:
     return not True
 
 
+def may_accept_my_invitation_v1(actor: Actor) -> bool:
+    """`acceptMyInvitation v1`: `authenticated`."""
+    return True
+
+
 def may_archive_project_v1(actor: Actor) -> bool:
     """`archiveProject v1`: `manage_projects`."""
     return actor.can("manage_projects")

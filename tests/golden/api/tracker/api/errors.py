@@ -182,3 +182,9 @@ class RevokeInvitationNotFound(ApiError):
     status = 404
     code = "NotFound"
     message = "No such invitation"
+
+
+class SignInToAccept(ApiError):
+    status = 409
+    code = "SignInToAccept"
+    message = "This email has an account: sign in, then accept the invitation"

@@ -67,11 +67,41 @@ def accept_invitation_v1(
     data: schemas.AcceptInvitationV1Input,
     session: SessionDep,
 ) -> schemas.MemberToken:
-    """Accept an invitation with its token, without being signed in: the invitee (a new user
-    is created for the invited email) becomes a member with the invited role and gets a
-    token for the organisation.
+    """Accept an invitation with its token, without being signed in: a new user is created
+    for the invited email, becomes a member with the invited role and gets a token for the
+    organisation. An email that already has an account accepts with `acceptMyInvitation`,
+    signed in, so that a token cannot reach an existing account.
     """
     result: schemas.MemberToken = identity_service.accept_invitation_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/accept-my-invitation",
+    operation_id="accept_my_invitation_v1",
+    summary="acceptMyInvitation v1",
+    tags=["identity"],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        422: "Invalid input.",
+    }),
+)
+def accept_my_invitation_v1(
+    data: schemas.AcceptMyInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """Accept, signed in, an invitation sent to the caller's email by any organisation: the
+    caller becomes a member there and gets a token for it.
+    """
+    if not policies.may_accept_my_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.accept_my_invitation_v1(
+        Context(session, actor), data)
     return result
 
 

@@ -254,6 +254,14 @@ class AcceptInvitationV1Input(BaseModel):
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
 
 
+class AcceptMyInvitationV1Input(BaseModel):
+    """The input of command `acceptMyInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+
+
 class ArchiveProjectV1Input(BaseModel):
     """The input of command `archiveProject v1`."""
 

@@ -110,39 +110,68 @@ def sign_up_v1(session: Session, data: schemas.SignUpV1Input) -> schemas.MemberT
 
 def accept_invitation_v1(session: Session,
                              data: schemas.AcceptInvitationV1Input) -> schemas.MemberToken:
-    """Join the invitation's organisation with its role (the user is created when new)."""
+    """Join the invitation's organisation as a new user for the invited email. An email
+    with an account accepts signed in (`acceptMyInvitation`): whoever holds the token (the
+    inviter saw it) must not get a token for an existing account."""
     invitation = session.scalar(sa.select(models.Invitation).where(
         models.Invitation.token_hash == _hash(data.token)))
     if invitation is None:
         raise errors.InvitationNotFound()
+    _check_open(session, invitation, errors.InvitationClosed,
+                errors.InvitationExpired)
+    if _user_by_email(session, invitation.email) is not None:
+        raise errors.SignInToAccept()
+    user = models.User(email=invitation.email,
+                            name=data.name or invitation.email.split("@")[0])
+    session.add(user)
+    session.flush()
+    result, ctx = _join(session, invitation, user.id)
+    ctx.emit(events.UserCreatedV1, events.UserCreatedV1Payload(user=user.id))
+    ctx.commit()
+    return result
+
+
+def accept_my_invitation_v1(
+        ctx: Context, data: schemas.AcceptMyInvitationV1Input) -> schemas.MemberToken:
+    """Join, signed in, the organisation of an invitation sent to the caller's email."""
+    email = str(ctx.actor.user_fields.get("email", ""))
+    invitation = ctx.session.scalar(sa.select(models.Invitation).where(
+        models.Invitation.id == data.invitation,
+        sa.func.lower(models.Invitation.email) == email.lower()))
+    if invitation is None:
+        raise errors.InvitationNotFound()
+    _check_open(ctx.session, invitation, errors.InvitationClosed,
+                errors.InvitationExpired)
+    if _membership(ctx.session, invitation.org_id, ctx.actor.user_id) is not None:
+        raise errors.AlreadyMember()
+    result, joined = _join(ctx.session, invitation, ctx.actor.user_id)
+    joined.commit()
+    return result
+
+
+def _check_open(session: Session, invitation: models.Invitation,
+                closed: type[errors.ApiError], expired: type[errors.ApiError]) -> None:
+    """Refuse an invitation no longer pending, or expired (then marked so)."""
     if invitation.status != PENDING:
-        raise errors.InvitationClosed()
+        raise closed()
     if _aware(invitation.expires_at) <= _now():
         invitation.status = enums.InvitationStatus.expired
         session.commit()
-        raise errors.InvitationExpired()
-    user = _user_by_email(session, invitation.email)
-    created = user is None
-    if user is None:
-        user = models.User(email=invitation.email,
-                                name=data.name or invitation.email.split("@")[0])
-        session.add(user)
-        session.flush()
-    elif _membership(session, invitation.org_id, user.id) is not None:
-        raise errors.AlreadyMember()
-    membership = models.OrgMembership(org_id=invitation.org_id, user_id=user.id,
+        raise expired()
+
+
+def _join(session: Session, invitation: models.Invitation,
+          user_id: uuid.UUID) -> tuple[schemas.MemberToken, Context]:
+    """The membership of an accepted invitation, `member.joined`, and a token for it."""
+    membership = models.OrgMembership(org_id=invitation.org_id, user_id=user_id,
                                            role=invitation.role)
     session.add(membership)
     invitation.status = enums.InvitationStatus.accepted
     session.flush()
     result, ctx = _token(session, membership)
-    if created:
-        ctx.emit(events.UserCreatedV1,
-                 events.UserCreatedV1Payload(user=user.id))
     ctx.emit(events.MemberJoinedV1, events.MemberJoinedV1Payload(
-        invitation=invitation.id, user=user.id))
-    ctx.commit()
-    return result
+        invitation=invitation.id, user=user_id))
+    return result, ctx
 
 
 def switch_org_v1(ctx: Context, data: schemas.SwitchOrgV1Input) -> schemas.MemberToken:
