@@ -69,7 +69,8 @@ class RoutesWriter:
         if "allowed(" in text:
             deps.append("allowed")
         app = self.app
-        own = [name for name in ("audit", "enums", "policies") if f"{name}." in text]
+        own = [name for name in ("audit", "enums", "policies")  # code, not `audit.x` in docs
+               if re.search(rf"(?<![\w.`]){name}\.", text)]
         imports = ["from __future__ import annotations", "", "from typing import Annotated, Any",
                    "", *(["import sqlalchemy as sa"] if "sa." in text or "_require(" in text
                          else []),
