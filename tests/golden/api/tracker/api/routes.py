@@ -81,12 +81,14 @@ def accept_invitation_v1(
     operation_id="accept_my_invitation_v1",
     summary="acceptMyInvitation v1",
     tags=["identity"],
+    dependencies=[allowed(policies.may_accept_my_invitation_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "No such invitation",
         409: "This invitation was already accepted or revoked",
         410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
