@@ -69,13 +69,16 @@ class RoutesWriter:
         if "allowed(" in text:
             deps.append("allowed")
         app = self.app
+        # `Field`: bounded outputs (`Annotated[int, Field(...)]`)
+        pydantic = [n for n in ("Field", "JsonValue") if (n == "Field" and "Field(" in text)
+                    or (n == "JsonValue" and n in text)]
         own = [name for name in ("audit", "enums", "policies")  # code, not `audit.x` in docs
                if re.search(rf"(?<![\w.`]){name}\.", text)]
         imports = ["from __future__ import annotations", "", "from typing import Annotated, Any",
                    "", *(["import sqlalchemy as sa"] if "sa." in text or "_require(" in text
                          else []),
                    f"from fastapi import {', '.join(fastapi)}",
-                   *(["from pydantic import JsonValue"] if "JsonValue" in text else []),
+                   *([f"from pydantic import {', '.join(pydantic)}"] if pydantic else []),
                    *(["from sqlalchemy.exc import IntegrityError"]
                      if "_commit(" in text or "_flush(" in text else []),
                    *(["from sqlalchemy.orm import Session"] if "_commit(" in text
