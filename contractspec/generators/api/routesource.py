@@ -225,7 +225,10 @@ class RoutesWriter:
         if returns == "Response":
             return [*lines, f"{I1}handler({context}, data)",
                     f"{I1}return Response(status_code=204)"]
-        return [*lines, f"{I1}result: {returns} = handler({context}, data)", f"{I1}return result"]
+        line = f"{I1}result: {returns} = handler({context}, data)"
+        if len(line) > 99:
+            line = f"{I1}result: {returns} = handler(\n{I2}{context}, data)"
+        return [*lines, line, f"{I1}return result"]
 
     def service(self, op: Operation, returns: str) -> list[str]:
         """Call the std module's generated implementation (`<app>/services/<module>.py`)."""
