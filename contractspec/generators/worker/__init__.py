@@ -55,8 +55,8 @@ def _fill(template: str, app: str) -> str:
 
 def _generated(worker: str, program: ir.Program, app: str) -> str:
     """The worker looks job functions up in the std modules' generated services first."""
-    modules = [p.module for p in PROVIDERS if program.module(p.module) is not None] \
-        if has_identity(program) else []
+    modules = sorted(p.module for p in PROVIDERS if program.module(p.module) is not None) \
+        if has_identity(program) else []  # sorted: the imports stay ordered
     if not modules:
         return worker
     imports = "".join(f"from {app}.services import {m} as {m}_service\n" for m in modules)
