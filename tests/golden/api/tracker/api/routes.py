@@ -103,7 +103,9 @@ def accept_my_invitation_v1(
     if not policies.may_accept_my_invitation_v1(actor):
         raise errors.Forbidden()
     result: schemas.MemberToken = identity_service.accept_my_invitation_v1(
-        Context(session, actor), data)
+        Context(session, actor),
+        data,
+    )
     return result
 
 
