@@ -9,8 +9,10 @@ from __future__ import annotations
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.generators.services.flags import FlagsProvider
 from contractspec.generators.services.metering import MeteringProvider
+from contractspec.generators.services.notifications import NotificationsProvider
 
-PROVIDERS: tuple[ServiceProvider, ...] = (FlagsProvider(), MeteringProvider())
+PROVIDERS: tuple[ServiceProvider, ...] = (
+    FlagsProvider(), MeteringProvider(), NotificationsProvider())
 
 __all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
 
