@@ -342,8 +342,8 @@ for _rule in RULES:
     outbox.subscribe(_rule.event)(partial(on_event, _rule))
 '''
 
-DELIVERY = '''"""Sending one queued delivery through its channel, and recording each attempt: `sent`,
-or `failed` (retried by the worker after the job's backoff) and `bounced` after the last
+DELIVERY = '''"""Sending one queued delivery through its channel, and recording each attempt:
+`sent`, or `failed` (retried by the worker after the job's backoff) and `bounced` after the last
 attempt. A failure is recorded in a transaction of its own, so it survives the rollback of
 the job's."""
 

@@ -63,8 +63,8 @@ def <<fn:listInbox>>(ctx: Context, data: schemas.<<in:listInbox>>) -> schemas.<<
         query = query.where(DeliveryRow.read_at.is_(None))
     rows, total = _page(ctx, query.order_by(DeliveryRow.created_at.desc(),
                                             DeliveryRow.id))
-    return schemas.<<out:listInbox>>(items=[schemas.<<out:retryDelivery>>.from_row(r) for r in rows],
-                             total=total, page=1, size=PAGE)
+    items = [schemas.<<out:retryDelivery>>.from_row(r) for r in rows]
+    return schemas.<<out:listInbox>>(items=items, total=total, page=1, size=PAGE)
 
 
 def <<fn:markRead>>(ctx: Context, data: schemas.<<in:markRead>>) -> None:
@@ -72,9 +72,8 @@ def <<fn:markRead>>(ctx: Context, data: schemas.<<in:markRead>>) -> None:
     query = _inbox(ctx).where(DeliveryRow.read_at.is_(None))
     if data.deliveries:
         wanted = set(data.deliveries)
-        mine = set(ctx.session.scalars(sa.select(DeliveryRow.id).select_from(
-            _inbox(ctx).where(DeliveryRow.id.in_(wanted)).subquery())))
-        if mine != wanted:
+        mine = ctx.session.scalars(_inbox(ctx).where(DeliveryRow.id.in_(wanted))).all()
+        if {row.id for row in mine} != wanted:
             raise errors.<<err:markRead.NotFound>>()
         query = query.where(DeliveryRow.id.in_(wanted))
     now = datetime.datetime.now(datetime.UTC)
@@ -95,8 +94,8 @@ def <<fn:listDeliveries>>(ctx: Context,
         query = query.where(DeliveryRow.notification == data.notification)
     rows, total = _page(ctx, query.order_by(DeliveryRow.created_at.desc(),
                                             DeliveryRow.id))
-    return schemas.<<out:listDeliveries>>(items=[schemas.<<out:retryDelivery>>.from_row(r) for r in rows],
-                                  total=total, page=1, size=PAGE)
+    items = [schemas.<<out:retryDelivery>>.from_row(r) for r in rows]
+    return schemas.<<out:listDeliveries>>(items=items, total=total, page=1, size=PAGE)
 
 
 def <<fn:retryDelivery>>(ctx: Context,
