@@ -5,6 +5,7 @@ deliveries, retry, preferences, templates, channels), its jobs (`deliverNotifica
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import ClassVar
 
@@ -120,8 +121,24 @@ def _rule(note: ir.NotificationDecl, event: str, version: str) -> str:
     return (f"    Rule(\n        name={py_str(note.name)},\n        event={py_str(event)},\n"
             f"        version={py_str(version)},\n        paths={_tuple(paths)},\n"
             f"        roles={_tuple(roles)},\n        channels={_tuple(channels)},\n"
-            f"        subject={py_str(note.subject) if note.subject is not None else 'None'},\n"
-            f"        template={py_str(note.template or '')},\n    ),")
+            f"        subject={_string(note.subject, 8) if note.subject is not None else 'None'},\n"
+            f"        template={_string(note.template or '', 8)},\n    ),")
+
+
+def _string(text: str, indent: int, width: int = 98) -> str:
+    """A string literal, split into implicitly concatenated parts when the line is long."""
+    literal = py_str(text)
+    if indent + len("template=") + len(literal) + 1 <= width:
+        return literal
+    parts: list[str] = []
+    words = re.split(r"(?<=[ \n])", text)
+    for piece in (w[i:i + 60] for w in words for i in range(0, len(w), 60)):
+        if parts and len(py_str(parts[-1] + piece)) + indent + 4 <= width:
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    pad = " " * (indent + 4)
+    return "(\n" + "".join(f"{pad}{py_str(p)}\n" for p in parts) + " " * indent + ")"
 
 
 def _tuple(items: list[str]) -> str:
