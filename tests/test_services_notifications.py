@@ -388,6 +388,14 @@ def test_an_organisation_overrides_a_template(app: App) -> None:
         "notification": "dealCreated", "channel": "in_app", "locale": "en",
         "body": "Hey! {{ deal.title | upper }} by {{ by.email }}"})
     assert saved.status_code == 200, saved.text
+    assert saved.json()["variables"] == [
+        {"name": "deal.title", "type": "string", "required": True},
+        {"name": "by.email", "type": "string", "required": True}]
+    typed = app.call(f"{org}:owner", "POST", "/v1/save-template", json={
+        "notification": "dealCreated", "channel": "email", "locale": "en",
+        "subject": "{{ amount }}", "body": "{{ deal.amount }} {{ deal.stage.position }}"})
+    assert [(v["name"], v["type"]) for v in typed.json()["variables"]] == [
+        ("amount", "money"), ("deal.amount", "money"), ("deal.stage.position", "number")]
     assert app.call(f"{org}:member", "POST", "/v1/save-template", json={
         "notification": "dealCreated", "channel": "in_app", "locale": "en",
         "body": "x"}).status_code == 403

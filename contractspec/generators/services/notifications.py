@@ -71,7 +71,7 @@ def catalog_module(given: ServiceInput, user_class: str) -> str:
     """The rules, the payload fields of their events and the fields of reachable records."""
     catalog = {(e.module, id(e.decl)): e for e in build_catalog(given.program).events}
     rules: list[str] = []
-    payloads: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
+    payloads: dict[tuple[str, str], dict[str, Found]] = {}
     for module in given.program.modules:
         for note in module.notifications:
             sym = given.symbols.event(module.name, note.on).symbol if note.on else None
@@ -88,9 +88,9 @@ def catalog_module(given: ServiceInput, user_class: str) -> str:
         '`@secret` fields left out)."""', "", "from __future__ import annotations", "",
         "from dataclasses import dataclass", "", "",
         "@dataclass(frozen=True)", "class Field:",
-        '    """A field as templates see it: its model attribute, and the model class of',
-        '    the record a `ref` points to."""', "", "    attr: str",
-        "    target: str | None = None", "", "",
+        '    """A field as templates see it: its model attribute, the model class of the',
+        '    record a `ref` points to, and its type as a template variable."""', "",
+        "    attr: str", "    target: str | None = None", '    type: str = "string"', "", "",
         "@dataclass(frozen=True)", "class Rule:",
         '    """A `notification`: its event, recipients (payload paths and roles), channels',
         '    and templates."""', "", "    name: str", "    event: str", "    version: str",
@@ -146,41 +146,49 @@ def _tuple(items: list[str]) -> str:
     return f"({inner},)" if len(items) == 1 else f"({inner})"
 
 
-def _field(given: ServiceInput, module: str, f: ir.FieldDecl) -> tuple[str, str | None]:
-    """(attribute or payload key, the model class of a `ref`'s entity)."""
+Found = tuple[str, str | None, str]  # attribute, model class of a `ref`, VariableType
+_TYPES = {"int": "number", "bigint": "number", "decimal": "number", "float": "number",
+          "money": "money", "date": "date", "datetime": "datetime", "url": "url",
+          "bool": "bool"}
+
+
+def _field(given: ServiceInput, module: str, f: ir.FieldDecl) -> Found:
+    """(payload key, the model class of a `ref`'s entity, the template variable type)."""
+    kind = "string" if f.type.is_list else _TYPES.get(f.type.name, "string")
     if not f.type.is_ref or f.type.is_list:
-        return f.name, None
+        return f.name, None, kind
     sym = given.symbols.lookup(module, f.type.name, "type", frozenset({"entity"})).symbol
-    return f.name, given.orm(sym.module, sym.name) if sym is not None else None
+    return f.name, given.orm(sym.module, sym.name) if sym is not None else None, kind
 
 
-def _reachable(given: ServiceInput, payloads: dict[tuple[str, str],
-               dict[str, tuple[str, str | None]]], user_class: str
-               ) -> dict[str, dict[str, tuple[str, str | None]]]:
+def _reachable(given: ServiceInput, payloads: dict[tuple[str, str], dict[str, Found]],
+               user_class: str) -> dict[str, dict[str, Found]]:
     """The readable fields of every model a payload's `ref`s lead to, transitively."""
     tables = {t.class_name: t for t in given.schema.tables}
     todo = deque([user_class, *(target for found in payloads.values()
-                                for _, target in found.values() if target is not None)])
-    fields: dict[str, dict[str, tuple[str, str | None]]] = {}
+                                for _, target, _ in found.values() if target is not None)])
+    fields: dict[str, dict[str, Found]] = {}
     while todo:
         name = todo.popleft()
         table = tables.get(name)
         if table is None or name in fields:
             continue
         attrs = {c.name: c.attr for c in table.columns}
-        found: dict[str, tuple[str, str | None]] = {}
+        found: dict[str, Found] = {}
         for f in table.entity.fields:
             column = column_name(f)
             if column not in attrs or f.attribute("secret"):
                 continue
-            target = _field(given, table.module, f)[1]
-            found[f.name] = (attrs[column], target)
+            _, target, kind = _field(given, table.module, f)
+            found[f.name] = (attrs[column], target, kind)
             if target is not None:
                 todo.append(target)
         fields[name] = found
     return fields
 
 
-def _field_text(found: tuple[str, str | None]) -> str:
-    attr, target = found
-    return f"Field({py_str(attr)}, {py_str(target)})" if target else f"Field({py_str(attr)})"
+def _field_text(found: Found) -> str:
+    attr, target, kind = found
+    args = [py_str(attr), *([py_str(target)] if target else []),
+            *([f"type={py_str(kind)}"] if kind != "string" else [])]
+    return f"Field({', '.join(args)})"

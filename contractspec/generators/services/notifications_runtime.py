@@ -94,6 +94,26 @@ def html_email(subject: str, body: str) -> str:
     return _LAYOUT.render(subject=subject, body=body)
 
 
+def variables(event: tuple[str, str], text: str) -> list[dict[str, Any]]:
+    """The `{{ path }}` variables of a template, with their types (`TemplateVariable`s);
+    paths not in the payload are left out (see `template_problem`)."""
+    found: dict[str, dict[str, Any]] = {}
+    for match in _VARIABLE.finditer(text):
+        path = match.group(1)
+        fields: dict[str, Field] | None = PAYLOADS.get(event, {})
+        kind: str | None = None
+        for part in path.split("."):
+            if fields is None or part not in fields:
+                kind = None
+                break
+            kind = fields[part].type
+            target = fields[part].target
+            fields = FIELDS.get(target) if target is not None else None
+        if kind is not None:
+            found.setdefault(path, {"name": path, "type": kind, "required": True})
+    return list(found.values())
+
+
 def template_problem(event: tuple[str, str], text: str) -> str | None:
     """Why a template cannot be rendered from the event's payload, or None: a syntax error
     or a `{{ path }}` that is not in the payload."""

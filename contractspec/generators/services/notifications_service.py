@@ -37,7 +37,7 @@ from {app}.jobs.definitions import (
 )
 from {app}.notifications import delivery
 from {app}.notifications.catalog import NAMES, RULES
-from {app}.notifications.render import template_problem
+from {app}.notifications.render import template_problem, variables
 
 <<rows>>
 
@@ -162,6 +162,7 @@ def <<fn:saveTemplate>>(ctx: Context,
                     channel=data.channel, locale=data.locale, body=data.body, variables=[])
         ctx.session.add(row)
     row.subject, row.body = data.subject, data.body
+    row.variables = variables((rule.event, rule.version), f"{data.subject or ''} {data.body}")
     row.updated_at = datetime.datetime.now(datetime.UTC)
     ctx.commit()
     return schemas.<<out:saveTemplate>>.from_row(row)
