@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from contractspec.generators.api.model import Operation
 from contractspec.generators.db.naming import column_name, py_str
 from contractspec.generators.events.shapes import build_catalog
 from contractspec.generators.services import notifications_runtime as runtime
 from contractspec.generators.services import notifications_service as service
 from contractspec.generators.services.base import ServiceInput
 from contractspec.ir import nodes as ir
+
+if TYPE_CHECKING:  # the api package imports the providers
+    from contractspec.generators.api.model import Operation
 
 MODULE = "notifications"
 OPERATIONS = ("listInbox", "markRead", "listDeliveries", "retryDelivery", "listMyPreferences",

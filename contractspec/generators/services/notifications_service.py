@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from contractspec.generators.api.model import Operation
+if TYPE_CHECKING:  # the api package imports the providers
+    from contractspec.generators.api.model import Operation
 
 PAGE = 100  # the service queries answer the first PAGE items (their inputs have no paging)
 
