@@ -12,6 +12,7 @@ from contractspec.generators.services.flags import FlagsProvider
 from contractspec.generators.services.identity import IdentityProvider
 from contractspec.generators.services.jobs import JobsProvider
 from contractspec.generators.services.metering import MeteringProvider
+from contractspec.generators.services.notifications import NotificationsProvider
 
 PROVIDERS: tuple[ServiceProvider, ...] = (
     IdentityProvider(),
@@ -19,6 +20,7 @@ PROVIDERS: tuple[ServiceProvider, ...] = (
     JobsProvider(),
     FlagsProvider(),
     MeteringProvider(),
+    NotificationsProvider(),
 )
 
 __all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
