@@ -70,11 +70,12 @@ class RoutesWriter:
             deps.append("allowed")
         app = self.app
         own = [name for name in ("audit", "enums", "policies") if f"{name}." in text]
+        pydantic = [name for name in ("Field", "JsonValue") if f"{name}" in text]
         imports = ["from __future__ import annotations", "", "from typing import Annotated, Any",
                    "", *(["import sqlalchemy as sa"] if "sa." in text or "_require(" in text
                          else []),
                    f"from fastapi import {', '.join(fastapi)}",
-                   *(["from pydantic import JsonValue"] if "JsonValue" in text else []),
+                   *([f"from pydantic import {', '.join(pydantic)}"] if pydantic else []),
                    *(["from sqlalchemy.exc import IntegrityError"]
                      if "_commit(" in text or "_flush(" in text else []),
                    *(["from sqlalchemy.orm import Session"] if "_commit(" in text

@@ -7,10 +7,13 @@ std operation when a provider implements it or when it is plain CRUD.
 from __future__ import annotations
 
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
+from contractspec.generators.services.files import FilesProvider
 from contractspec.generators.services.flags import FlagsProvider
+from contractspec.generators.services.learning import LearningProvider
 from contractspec.generators.services.metering import MeteringProvider
 
-PROVIDERS: tuple[ServiceProvider, ...] = (FlagsProvider(), MeteringProvider())
+PROVIDERS: tuple[ServiceProvider, ...] = (FilesProvider(), FlagsProvider(), LearningProvider(),
+                                          MeteringProvider())
 
 __all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
 
