@@ -124,7 +124,7 @@ def {enroll}(ctx: Context, data: schemas.{enrollInput}) -> schemas.{EnrollmentRe
     row = models.{Enrollment}(
         org_id=ctx.actor.org_id, learner_id=learner.id, user_id=ctx.actor.user_id,
         track=track.name, status=enums.{EnrollmentStatus}.active, completed_steps=0,
-        total_steps=track.totalSteps)
+        total_steps=track.totalSteps, started_at=_now())
     ctx.session.add(row)
     ctx.session.flush()
     ctx.emit(events.{EnrolledEvent},
@@ -226,7 +226,8 @@ def _complete(session: Session, enrollment: models.{Enrollment}, step: Step,
     row = models.{StepCompletion}(
         id=uuid.uuid4(), org_id=enrollment.org_id, enrollment_id=enrollment.id,
         user_id=enrollment.user_id, unit=step.unit, step=step.name,
-        event=f"{step.event} {step.version}", event_id=uuid.UUID(str(event["id"])))
+        event=f"{step.event} {step.version}", event_id=uuid.UUID(str(event["id"])),
+        completed_at=_now())
     session.add(row)
     enrollment.completed_steps += 1
     enrollment.learner.last_active_at = _now()
