@@ -5,10 +5,14 @@ actor), with `when` conditions; no route completes a step."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from contractspec.analysis import analyze_texts
+from contractspec.generators.api import ApiGenerator
+from contractspec.generators.base import GeneratorOptions
 from tests import test_services_files as harness
 from tests.test_services_files import App, note
 
@@ -95,3 +99,24 @@ def test_no_route_completes_a_step(app: App, project: Path) -> None:
     assert not [p for p in app.client.app.openapi()["paths"] if "step" in p]
     response = app.call("a:owner", "POST", "/v1/record-step-completion", json={})
     assert response.status_code in (404, 405)
+
+
+def test_a_when_condition_compares_money_as_numbers_and_enum_values_as_names(
+        app: App) -> None:
+    spec = harness.SPEC.replace("    title: string\n", "    title: string\n    amount: money\n"
+                                "    kind: NoteKind\n").replace(
+        'completes on note.created when title == "big"',
+        "completes on note.created when amount > 10000 and kind == long").replace(
+        "permission write_notes", "enum NoteKind {\n  short\n  long\n}\n\npermission write_notes")
+    analysis = analyze_texts({"notes.cspec": spec})
+    assert not analysis.errors, analysis.diagnostics
+    text = ApiGenerator().generate(analysis.program, GeneratorOptions(app="notes"))[
+        "notes/services/learning.py"].decode()
+    condition = ('lambda p: (_compare(_field(p, "amount"), ">", decimal.Decimal("10000")) '
+                 'and _compare(_field(p, "kind"), "==", "long"))')
+    assert condition in " ".join(text.split())
+    service = importlib.import_module(f"{harness.APP}.services.learning")  # the app's
+    assert service._compare("12000.5000", ">", service.decimal.Decimal("10000"))
+    assert not service._compare("9999.9999", ">", service.decimal.Decimal("10000"))
+    assert not service._compare(None, ">", service.decimal.Decimal("10000"))
+    assert service._compare("long", "in", ["short", "long"])

@@ -613,8 +613,8 @@ def {purge_job}(ctx: JobContext, data: {PurgeInput}) -> None:
 
 
 def {scan_job}(ctx: JobContext, data: {ScanInput}) -> None:
-    """Check a stored file's contents again (present, same SHA-256, of its media type);
-    reject it when they are not, deleting them (`file.rejected`)."""
+    """Check a stored file's contents again (present, with the same SHA-256); reject it
+    when they are not, deleting what is left (`file.rejected`)."""
     row = ctx.session.get(models.{File}, data.file)
     if row is None or row.status != enums.{FileStatus}.stored:
         return

@@ -91,7 +91,9 @@ def _tracks(program: ir.Program, symbols: SymbolTable,
                         f"title={_opt(step.title)},\n"
                         f"                                completesOn={py_str(label)}"
                         f"{content}),")
-                    when = _when(step.when) if step.when is not None else "None"
+                    fields = frozenset(f.name for f in event.decl.payload)
+                    when = f"lambda p: {_cond(step.when, fields)}" if step.when is not None \
+                        else "None"
                     steps.append(f"    Step({py_str(track.name)}, {py_str(unit.name)}, "
                                  f"{py_str(step.name)}, {py_str(event.type)}, "
                                  f"{py_str(event.version)},\n         {when}),")
@@ -120,28 +122,28 @@ def _event(module: str, ref: ir.EventRef, symbols: SymbolTable,
     return found
 
 
-def _when(expr: ir.Expr) -> str:
-    """A step's `when` as a lambda over the event's payload (JSON)."""
-    return f"lambda p: {_cond(expr)}"
-
-
-def _cond(expr: ir.Expr) -> str:
+def _cond(expr: ir.Expr, fields: frozenset[str]) -> str:
+    """A step's `when` as Python over the event's payload `p` (JSON); `fields` are the
+    payload's field names (another bare name is an enum value, compared as a string)."""
     if isinstance(expr, ir.BinaryExpr) and expr.op in ("and", "or"):
-        return f"({_cond(expr.left)} {expr.op} {_cond(expr.right)})"
+        return f"({_cond(expr.left, fields)} {expr.op} {_cond(expr.right, fields)})"
     if isinstance(expr, ir.UnaryExpr) and expr.op == "not":
-        return f"not {_cond(expr.operand)}"
+        return f"not {_cond(expr.operand, fields)}"
     if isinstance(expr, ir.BinaryExpr) and expr.op in _COMPARE:
-        return f"_compare({_value(expr.left)}, {py_str(expr.op)}, {_value(expr.right)})"
+        left, right = _value(expr.left, fields), _value(expr.right, fields)
+        return f"_compare({left}, {py_str(expr.op)}, {right})"
     if isinstance(expr, ir.PathExpr):
-        return f"bool({_value(expr)})"
+        return f"bool({_value(expr, fields)})"
     raise GeneratorError(f"a step's `when {expr_text(expr)}` cannot be evaluated")
 
 
-def _value(expr: ir.Expr) -> str:
+def _value(expr: ir.Expr, fields: frozenset[str]) -> str:
     if isinstance(expr, ir.PathExpr):
+        if len(expr.parts) == 1 and expr.parts[0] not in fields:
+            return py_str(expr.parts[0])
         return f"_field(p, {', '.join(py_str(part) for part in expr.parts)})"
     if isinstance(expr, ir.ListExpr):
-        return "[" + ", ".join(_value(item) for item in expr.items) + "]"
+        return "[" + ", ".join(_value(item, fields) for item in expr.items) + "]"
     if isinstance(expr, ir.LiteralExpr):
         if expr.type in ("int", "decimal"):
             return f"decimal.Decimal({py_str(expr.text)})"
