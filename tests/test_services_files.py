@@ -246,16 +246,19 @@ def test_a_tampered_or_unsigned_link_is_refused(app: App) -> None:
 
 def test_the_file_name_is_sanitised(app: App) -> None:
     note_id = note(app)
-    for name in ("../../etc/passwd", "..\\..\\boot.ini", "a\x00b\x1f\x7fc.txt", "x" * 250 + ".txt"):
+    names = ("../../etc/passwd", "..\\..\\boot.ini", "a\x01b\x1f\x7fc\u202e.txt",
+             "x" * 250 + ".txt")
+    for name in names:
         response = start(app, note_id, name=name)
         assert response.status_code == 200, response.text
         stored = response.json()["name"]
         assert "/" not in stored and "\\" not in stored and ".." not in stored
-        assert all(ord(c) >= 32 and ord(c) != 127 for c in stored)
+        assert all(ord(c) >= 32 and ord(c) != 127 for c in stored) and "\u202e" not in stored
         assert 0 < len(stored) <= 200
         assert response.json()["location"] == \
             f"{response.json()['org'].replace('-', '')}/{response.json()['id'].replace('-', '')}"
     assert start(app, note_id, name="../../etc/passwd").json()["name"] == "passwd"
+    assert start(app, note_id, name="a\x00b.txt").status_code == 422  # NUL: refused
 
 
 # ---- refused uploads ------------------------------------------------------------------------
