@@ -294,6 +294,7 @@ def test_oversize_is_refused(app: App) -> None:
     huge = app.call("a:owner", "PUT", f"/v1/files/{small.json()['id']}/content",
                     content=b"x" * (20 * 1024 * 1024))
     assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "TooLarge"  # the files limit, not MAX_BODY_BYTES
     short = app.call("a:owner", "PUT", f"/v1/files/{small.json()['id']}/content",
                      content=b"ab")
     assert short.status_code == 422

@@ -206,7 +206,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 {triggers}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
-{pages[0]}{extra}
+{extra}{pages[0]}
 # Larger request bodies are refused with 413 before they are read (MAX_BODY_BYTES, 1 MiB).
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 {own_decl}
