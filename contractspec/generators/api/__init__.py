@@ -77,10 +77,6 @@ class ApiGenerator:
             f"{app}/api/__init__.py": top + '"""The HTTP API of the application."""\n',
             f"{app}/api/schemas.py": schemas_module(api, app, top),
             f"{app}/api/errors.py": errors_module(api, top),
-            f"{app}/main.py": main_module(app, app, API_VERSION, top,
-                                          jobs=program.module("jobs") is not None,
-                                          ui=access is not None and any(
-                                              m.views for m in program.modules if not m.std)),
         }
         if access is not None and catalog is not None:
             texts.update(_secured(api, access, flows, schema, app, top, catalog))
@@ -88,6 +84,13 @@ class ApiGenerator:
             texts.update(_services(providers, given))
         else:
             texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
+        routers = tuple(sorted(path.rsplit("/", 1)[1].removesuffix(".py") for path in texts
+                               if path.startswith(f"{app}/services/")
+                               and path.endswith("_routes.py")))
+        texts[f"{app}/main.py"] = main_module(
+            app, app, API_VERSION, top, jobs=program.module("jobs") is not None,
+            ui=access is not None and any(m.views for m in program.modules if not m.std),
+            routers=routers)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)
         texts["openapi.json"] = jsontext.dumps(document)

@@ -173,14 +173,23 @@ def errors_module(api: Api, top: str) -> str:
 
 
 def main_module(app: str, title: str, version: str, top: str, jobs: bool = False,
-                ui: bool = False) -> str:
+                ui: bool = False, routers: tuple[str, ...] = ()) -> str:
     """`main.py`; with `jobs`, importing the job queue registers the `on EVENT run JOB`
     triggers with the outbox, so events the API dispatches enqueue their jobs; with `ui`,
-    the web pages of the `ui` target are included."""
+    the web pages of the `ui` target are included; `routers`: service modules
+    (`files_routes`) whose `router` is included too and whose `BODY_PATHS` limit their
+    request bodies themselves."""
     triggers = (f"import {app}.jobs.queue  # noqa: F401  (registers the job triggers)\n"
                 if jobs else "")
     pages = (f"from {app}.ui.routes import router as ui_router\n", "app.include_router(ui_router)\n"
              ) if ui else ("", "")
+    extra = "".join(f"from {app}.services.{r} import BODY_PATHS as {r}_paths\n"
+                    f"from {app}.services.{r} import router as {r}_router\n" for r in routers)
+    include = "".join(f"app.include_router({r}_router)\n" for r in routers)
+    own = "".join(f"*{r}_paths, " for r in routers).removesuffix(" ")
+    own_decl = ("# Paths whose routes limit their request bodies themselves.\n"
+                f"OWN_LIMIT: tuple[str, ...] = ({own})\n") if routers else ""
+    own_check = ' or scope["path"].startswith(OWN_LIMIT)' if routers else ""
     return f'''{top}"""The FastAPI application: `uvicorn {app}.main:app`."""
 
 from __future__ import annotations
@@ -197,10 +206,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 {triggers}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
-{pages[0]}
+{extra}{pages[0]}
 # Larger request bodies are refused with 413 before they are read (MAX_BODY_BYTES, 1 MiB).
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
-
+{own_decl}
 
 class BodyLimit:
     """Refuses a body longer than MAX_BODY_BYTES: by its Content-Length, else while read."""
@@ -209,7 +218,7 @@ class BodyLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http"{own_check}:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length", b"0")
@@ -234,7 +243,7 @@ app = FastAPI(title={py_str(title)}, version={py_str(version)},
               separate_input_output_schemas=False)
 app.add_middleware(BodyLimit)
 app.include_router(router)
-{pages[1]}
+{pages[1]}{include}
 
 def error_response(status: int, code: str, message: str,
                    details: JsonValue = None) -> JSONResponse:

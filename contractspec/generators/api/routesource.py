@@ -236,6 +236,8 @@ class RoutesWriter:
         function, args = f"{op.service}_service.{op.function}", [context, "data"]
         if returns == "Response":
             return [*call("", function, args, I1), f"{I1}return Response(status_code=204)"]
+        if len(f"{I1}result: {returns} = {function}(") > 99:  # the return annotation checks it
+            return call("return ", function, args, I1)
         return [*call(f"result: {returns} = ", function, args, I1), f"{I1}return result"]
 
     # ---- CRUD ----------------------------------------------------------------------------

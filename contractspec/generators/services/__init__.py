@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from contractspec.generators.services.audit import AuditProvider
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
+from contractspec.generators.services.files import FilesProvider
 from contractspec.generators.services.flags import FlagsProvider
 from contractspec.generators.services.identity import IdentityProvider
 from contractspec.generators.services.jobs import JobsProvider
+from contractspec.generators.services.learning import LearningProvider
 from contractspec.generators.services.metering import MeteringProvider
 from contractspec.generators.services.notifications import NotificationsProvider
 
@@ -18,7 +20,9 @@ PROVIDERS: tuple[ServiceProvider, ...] = (
     IdentityProvider(),
     AuditProvider(),
     JobsProvider(),
+    FilesProvider(),
     FlagsProvider(),
+    LearningProvider(),
     MeteringProvider(),
     NotificationsProvider(),
 )
