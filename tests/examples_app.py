@@ -75,6 +75,19 @@ class RunningApp:
         assert response.status_code == expect, (path, response.text)
         return response.json() if response.content else None
 
+    def page(self, who: str, method: str, path: str,
+             form: dict[str, str] | None = None) -> httpx.Response:
+        """A UI page (`/ui/...`) as `who`, signed in by the token cookie; a form is posted
+        with the CSRF token (`form=None` on a POST: without it)."""
+        csrf = "csrf-test-token"
+        self.client.cookies.set(f"{self.package}_token", self.tokens[who])
+        self.client.cookies.set(f"{self.package}_csrf", csrf)
+        try:
+            data = {**form, "csrf": csrf} if form is not None else None
+            return self.client.request(method, path, data=data, follow_redirects=False)
+        finally:
+            self.client.cookies.clear()
+
     def session(self) -> Any:
         return self.modules["session"].SessionLocal()
 

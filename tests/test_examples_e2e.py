@@ -8,6 +8,7 @@ CSPEC_TEST_POSTGRES_URL is set (`.ci/run` sets it)."""
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -165,6 +166,17 @@ def test_saas_project_report_is_a_handler_behind_the_policy(saas: RunningApp) ->
     assert saas.get("a:member", "/v1/project-report").status_code == 403
     later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).isoformat()
     assert saas.ok("a:admin", "/v1/project-report", **{"from": later})["items"] == []
+
+
+def test_saas_pages_list_projects_of_the_organisation_only(saas: RunningApp) -> None:
+    tag = uuid.uuid4().hex[:8]
+    project = _project(saas, name=f"Page {tag}")
+    listed = saas.page("a:member", "GET", f"/ui/projects?q={tag}")
+    assert listed.status_code == 200 and f"Page {tag}" in listed.text
+    assert f"Page {tag}" not in saas.page("b:owner", "GET", f"/ui/projects?q={tag}").text
+    assert saas.page("a:member", "GET", f"/ui/project/{project['id']}").status_code == 200
+    assert saas.page("b:owner", "GET", f"/ui/project/{project['id']}").status_code == 404
+    assert saas.client.get("/ui/projects", follow_redirects=False).status_code == 303
 
 
 # ---- crm-pipeline ------------------------------------------------------------------------
@@ -334,6 +346,25 @@ def test_crm_task_reminders_run_as_jobs(crm: RunningApp) -> None:
                         ("scanDueTasks", "succeeded", None)}
 
 
+def test_crm_kanban_board_moves_cards_through_the_pipeline(crm: RunningApp) -> None:
+    deal = _deal(crm)
+    board = crm.page("a:member", "GET", "/ui/pipeline")
+    assert board.status_code == 200
+    columns = re.findall(r'<h2 id="col-\d+">\s*([^<]+?)\s*<', board.text)
+    assert columns == ["lead", "qualified", "proposal", "negotiation", "won", "lost"]
+    assert deal["title"] in board.text
+    move = {"id": deal["id"], "to": "qualified"}
+    assert crm.page("a:owner", "POST", "/ui/pipeline/move", None).status_code == 403  # CSRF
+    crm.page("a:member", "POST", "/ui/pipeline/move", move)  # refused: a member may not
+    assert crm.ok("a:owner", "/v1/get-deal", id=deal["id"])["stage"] == "lead"
+    moved = crm.page("a:owner", "POST", "/ui/pipeline/move", move)
+    assert moved.status_code == 303
+    assert crm.ok("a:owner", "/v1/get-deal", id=deal["id"])["stage"] == "qualified"
+    assert any(e["payload"]["deal"] == deal["id"] for e in crm.events("deal.moved"))
+    assert deal["title"] not in crm.page("b:owner", "GET", "/ui/pipeline").text
+    assert crm.page("b:owner", "GET", f"/ui/deal/{deal['id']}").status_code == 404
+
+
 # ---- agent-console -----------------------------------------------------------------------
 
 
@@ -471,6 +502,20 @@ def test_console_agents_tools_are_the_support_operations(console: RunningApp) ->
     assert console.ok("a:admin", "/v1/ticket-flow/solve", {"id": ticket["id"]})["status"] \
         == "solved"
     assert console.ok("b:member", "/v1/list-tickets", q=tag)["items"] == []
+
+
+def test_console_pages_list_and_inspect_tools_agents_and_runs(console: RunningApp) -> None:
+    tool, agent = _tool(console), _agent(console)
+    run = console.ok("a:member", "/v1/create-run", {"agent": agent["id"], "input": {}},
+                     expect=201)
+    for path, text in (("/ui/tools", tool["name"]), ("/ui/agents", agent["name"]),
+                       ("/ui/runs", "queued"), ("/ui/run-board", "queued"),
+                       (f"/ui/tool/{tool['id']}", tool["name"]),
+                       (f"/ui/run/{run['id']}", "queued")):
+        page = console.page("a:member", "GET", path)
+        assert page.status_code == 200 and text in page.text, path
+    assert console.page("b:member", "GET", f"/ui/run/{run['id']}").status_code == 404
+    assert tool["name"] not in console.page("b:member", "GET", "/ui/tools").text
 
 
 def test_every_app_keeps_its_own_tables(saas: RunningApp) -> None:

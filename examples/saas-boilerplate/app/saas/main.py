@@ -4,20 +4,58 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import saas.jobs.queue  # noqa: F401  (registers the job triggers)
 from saas.api.errors import ApiError
 from saas.api.routes import router
 from saas.api.schemas import ErrorBody, ErrorInfo
+from saas.ui.routes import router as ui_router
 
+# Larger request bodies are refused with 413 before they are read (MAX_BODY_BYTES, 1 MiB).
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+
+
+class BodyLimit:
+    """Refuses a body longer than MAX_BODY_BYTES: by its Content-Length, else while read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            await error_response(413, "payload_too_large", TOO_LARGE)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise HTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES} bytes."
 app = FastAPI(title="saas", version="0.1.0",
               separate_input_output_schemas=False)
+app.add_middleware(BodyLimit)
 app.include_router(router)
+app.include_router(ui_router)
 
 
 def error_response(status: int, code: str, message: str,
@@ -49,5 +87,6 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
 
 @app.exception_handler(HTTPException)
 async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        error.status_code, "http_error")
     return error_response(error.status_code, code, str(error.detail))

@@ -34,6 +34,12 @@ class Forbidden(ApiError):
     message = "You are not allowed to do this."
 
 
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
 class Conflict(ApiError):
     status = 409
     code = "conflict"
@@ -52,172 +58,28 @@ class AgentNotFound(ApiError):
     message = "Agent not found."
 
 
-class AlreadyInvited(ApiError):
-    status = 409
-    code = "AlreadyInvited"
-    message = "This person already has a pending invitation"
-
-
-class AlreadyMember(ApiError):
-    status = 409
-    code = "AlreadyMember"
-    message = "This person is already a member"
-
-
-class AlreadyRecorded(ApiError):
-    status = 409
-    code = "AlreadyRecorded"
-    message = "This threshold was already reached in the period"
-
-
-class AlreadyRegistered(ApiError):
-    status = 409
-    code = "AlreadyRegistered"
-    message = "This account is already registered"
-
-
-class BadPayload(ApiError):
-    status = 422
-    code = "BadPayload"
-    message = "The payload does not fit the job's input"
-
-
-class BadRange(ApiError):
-    status = 422
-    code = "BadRange"
-    message = "`from` must be before `to`"
-
-
-class ChangeRoleNotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "No such member"
-
-
-class ChangeRoleOwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can grant or remove the owner role"
-
-
-class Duplicate(ApiError):
-    status = 409
-    code = "Duplicate"
-    message = "A job with this key is already queued"
-
-
 class DuplicateTool(ApiError):
     status = 409
     code = "DuplicateTool"
     message = "This tool version is registered"
 
 
-class GetBillingProfileNotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "No billing details yet"
-
-
-class GetSubscriptionNotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "The organisation has no plan yet"
-
-
-class LastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot be demoted"
-
-
-class LeaveOrgLastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot leave; make someone else owner first"
-
-
-class LimitExceeded(ApiError):
-    status = 429
-    code = "LimitExceeded"
-    message = "The plan's limit for this period is reached"
-
-
-class MarkReadNotFound(ApiError):
-    status = 404
-    code = "NotFound"
-    message = "One of the messages is not yours"
-
-
-class NameMismatch(ApiError):
-    status = 422
-    code = "NameMismatch"
-    message = "Type the organisation's name to confirm"
-
-
-class NotAMember(ApiError):
-    status = 404
-    code = "NotAMember"
-    message = "You are not a member of this organisation"
-
-
-class NotFound(ApiError):
+class GetAuditEntryNotFound(ApiError):
     status = 404
     code = "NotFound"
     message = "Not found."
 
 
-class NotRetryable(ApiError):
-    status = 409
-    code = "NotRetryable"
-    message = "Only a failed or bounced delivery can be retried"
-
-
-class OverLimit(ApiError):
-    status = 409
-    code = "OverLimit"
-    message = "Current usage exceeds the new plan's limits"
-
-
-class OwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can invite an owner"
-
-
-class RangeTooLarge(ApiError):
-    status = 422
-    code = "RangeTooLarge"
-    message = "Export at most one year at a time"
-
-
-class RemoveMemberLastOwner(ApiError):
-    status = 409
-    code = "LastOwner"
-    message = "The last owner cannot be removed"
-
-
-class RemoveMemberNotFound(ApiError):
+class GetAuditExportNotFound(ApiError):
     status = 404
     code = "NotFound"
-    message = "No such member"
+    message = "Not found."
 
 
-class RemoveMemberOwnerOnly(ApiError):
-    status = 403
-    code = "OwnerOnly"
-    message = "Only an owner can remove an owner"
-
-
-class RetentionTooShort(ApiError):
-    status = 422
-    code = "RetentionTooShort"
-    message = "Keep audit entries for at least 30 days"
-
-
-class SetSchedulePausedNotFound(ApiError):
+class GetJobNotFound(ApiError):
     status = 404
     code = "NotFound"
-    message = "No schedule has this name"
+    message = "Not found."
 
 
 class TicketNotFound(ApiError):
@@ -230,39 +92,3 @@ class TransitionNotAllowed(ApiError):
     status = 409
     code = "transition_not_allowed"
     message = "The record's state does not allow this transition."
-
-
-class UnknownJobType(ApiError):
-    status = 422
-    code = "UnknownJobType"
-    message = "No job of this type is declared"
-
-
-class UnknownMetric(ApiError):
-    status = 422
-    code = "UnknownMetric"
-    message = "No metric has this key"
-
-
-class UnknownNotification(ApiError):
-    status = 422
-    code = "UnknownNotification"
-    message = "No notification has this name"
-
-
-class UnknownPlan(ApiError):
-    status = 422
-    code = "UnknownPlan"
-    message = "No plan has this name"
-
-
-class UnknownVariable(ApiError):
-    status = 422
-    code = "UnknownVariable"
-    message = "The template uses a variable the event does not carry"
-
-
-class WebhookUrlRequired(ApiError):
-    status = 422
-    code = "WebhookUrlRequired"
-    message = "The webhook channel needs a URL"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from console import audit, enums, policies
 from console.api import errors, schemas
-from console.api.deps import ActorDep, SessionDep
+from console.api.deps import ActorDep, SessionDep, allowed
 from console.db import models
 from console.events import models as events
 from console.events import outbox
@@ -68,6 +68,7 @@ def _require(session: Session, model: type[Any], key: Any, actor: Any,
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -120,6 +121,7 @@ def agent_lifecycle_activate(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -164,6 +166,7 @@ def agent_lifecycle_pause(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -204,10 +207,12 @@ def agent_lifecycle_retire(
     summary="createAgent v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_agent_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -243,11 +248,13 @@ def create_agent_v1(
     summary="createAgentTool v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_agent_tool_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -277,10 +284,12 @@ def create_agent_tool_v1(
     summary="createOrg v1",
     tags=["identity"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -310,11 +319,13 @@ def create_org_v1(
     summary="createRun v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_run_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Agent not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -345,11 +356,13 @@ def create_run_v1(
     summary="createRunLog v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_run_log_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -380,11 +393,13 @@ def create_run_log_v1(
     summary="createRunStep v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_run_step_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -417,10 +432,12 @@ def create_run_step_v1(
     summary="createTicket v1",
     tags=["support"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_ticket_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -459,11 +476,13 @@ def create_ticket_v1(
     summary="createTicketComment v1",
     tags=["support"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_ticket_comment_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Ticket not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -495,10 +514,12 @@ def create_ticket_comment_v1(
     summary="createTool v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_tool_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "This tool version is registered",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -538,11 +559,13 @@ def create_tool_v1(
     summary="createToolCall v1",
     tags=["console"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_tool_call_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -585,11 +608,13 @@ def create_tool_call_v1(
     tags=["console"],
     status_code=204,
     response_class=Response,
+    dependencies=[allowed(policies.may_delete_agent_tool_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -617,6 +642,7 @@ def delete_agent_tool_v1(
     operation_id="get_agent_v1",
     summary="getAgent v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_get_agent_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -644,6 +670,7 @@ def get_agent_v1(
     operation_id="get_audit_entry_v1",
     summary="getAuditEntry v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_entry_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -671,6 +698,7 @@ def get_audit_entry_v1(
     operation_id="get_audit_export_v1",
     summary="getAuditExport v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_export_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -698,6 +726,7 @@ def get_audit_export_v1(
     operation_id="get_job_v1",
     summary="getJob v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_get_job_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -725,6 +754,7 @@ def get_job_v1(
     operation_id="get_run_v1",
     summary="getRun v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_get_run_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -752,6 +782,7 @@ def get_run_v1(
     operation_id="get_ticket_v1",
     summary="getTicket v1",
     tags=["support"],
+    dependencies=[allowed(policies.may_get_ticket_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -779,6 +810,7 @@ def get_ticket_v1(
     operation_id="get_tool_v1",
     summary="getTool v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_get_tool_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -806,6 +838,7 @@ def get_tool_v1(
     operation_id="list_agent_tools_v1",
     summary="listAgentTools v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_agent_tools_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_agent_tools_v1(
@@ -836,6 +869,7 @@ def list_agent_tools_v1(
     operation_id="list_agents_v1",
     summary="listAgents v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_agents_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_agents_v1(
@@ -875,6 +909,7 @@ def list_agents_v1(
     operation_id="list_invitations_v1",
     summary="listInvitations v1",
     tags=["identity"],
+    dependencies=[allowed(policies.may_list_invitations_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_invitations_v1(
@@ -909,6 +944,7 @@ def list_invitations_v1(
     operation_id="list_jobs_v1",
     summary="listJobs v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_list_jobs_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_jobs_v1(
@@ -949,6 +985,7 @@ def list_jobs_v1(
     operation_id="list_run_logs_v1",
     summary="listRunLogs v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_run_logs_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_run_logs_v1(
@@ -985,6 +1022,7 @@ def list_run_logs_v1(
     operation_id="list_run_steps_v1",
     summary="listRunSteps v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_run_steps_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_run_steps_v1(
@@ -1021,6 +1059,7 @@ def list_run_steps_v1(
     operation_id="list_runs_v1",
     summary="listRuns v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_runs_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_runs_v1(
@@ -1059,6 +1098,7 @@ def list_runs_v1(
     operation_id="list_ticket_comments_v1",
     summary="listTicketComments v1",
     tags=["support"],
+    dependencies=[allowed(policies.may_list_ticket_comments_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_ticket_comments_v1(
@@ -1093,6 +1133,7 @@ def list_ticket_comments_v1(
     operation_id="list_tickets_v1",
     summary="listTickets v1",
     tags=["support"],
+    dependencies=[allowed(policies.may_list_tickets_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_tickets_v1(
@@ -1131,6 +1172,7 @@ def list_tickets_v1(
     operation_id="list_tool_calls_v1",
     summary="listToolCalls v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_tool_calls_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_tool_calls_v1(
@@ -1167,6 +1209,7 @@ def list_tool_calls_v1(
     operation_id="list_tools_v1",
     summary="listTools v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_list_tools_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_tools_v1(
@@ -1207,6 +1250,7 @@ def list_tools_v1(
     operation_id="list_usage_records_v1",
     summary="listUsageRecords v1",
     tags=["metering"],
+    dependencies=[allowed(policies.may_list_usage_records_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_usage_records_v1(
@@ -1252,6 +1296,7 @@ def list_usage_records_v1(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1304,6 +1349,7 @@ def run_flow_cancel(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1357,6 +1403,7 @@ def run_flow_complete(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1406,6 +1453,7 @@ def run_flow_fail(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1454,6 +1502,7 @@ def run_flow_start(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1498,6 +1547,7 @@ def ticket_flow_reopen(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1549,6 +1599,7 @@ def ticket_flow_solve(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1588,11 +1639,13 @@ def ticket_flow_wait(
     operation_id="update_agent_v1",
     summary="updateAgent v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_update_agent_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1630,11 +1683,13 @@ def update_agent_v1(
     operation_id="update_tool_v1",
     summary="updateTool v1",
     tags=["console"],
+    dependencies=[allowed(policies.may_update_tool_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )

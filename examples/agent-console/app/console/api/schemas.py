@@ -9,10 +9,28 @@ import decimal
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from console import enums
 from console.db import models
+
+
+def _no_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment without an offset is UTC (SQLite keeps none)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+UtcDateTime = Annotated[datetime.datetime, AfterValidator(_utc)]
 
 
 class ErrorInfo(BaseModel):
@@ -29,30 +47,20 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-class TemplateVariable(BaseModel):
-    """A variable a template uses, with its type (a `{{ path }}` of the event's payload)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    type: enums.VariableType
-    required: bool
-
-
 class Agent(BaseModel):
     """An organisation's configuration of one `agent` declaration of the spec."""
 
     id: uuid.UUID
     org: uuid.UUID
-    key: str
-    name: str
-    description: str | None
-    model: str
+    key: SafeStr
+    name: SafeStr
+    description: SafeStr | None
+    model: SafeStr
     temperature: decimal.Decimal
     config: dict[str, Any] | None
     status: enums.AgentStatus
     createdBy: uuid.UUID
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Agent) -> Agent:
@@ -94,14 +102,14 @@ class AuditEntry(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     actorKind: enums.ActorKind
-    actorId: str
-    event: str
-    targetType: str
-    targetId: str
+    actorId: SafeStr
+    event: SafeStr
+    targetType: SafeStr
+    targetId: SafeStr
     diff: dict[str, Any]
-    at: datetime.datetime
-    requestId: str | None
-    ip: str | None
+    at: UtcDateTime
+    requestId: SafeStr | None
+    ip: SafeStr | None
     personal: bool
 
     @classmethod
@@ -132,14 +140,14 @@ class AuditExport(BaseModel):
     org: uuid.UUID
     requestedBy: uuid.UUID
     format: enums.AuditExportFormat
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None
+    from_: UtcDateTime = Field(alias="from")
+    to: UtcDateTime
+    event: SafeStr | None
     status: enums.AuditExportStatus
-    location: str | None
+    location: SafeStr | None
     entries: int | None
-    error: str | None
-    createdAt: datetime.datetime
+    error: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.AuditExport) -> AuditExport:
@@ -160,106 +168,17 @@ class AuditExport(BaseModel):
         )
 
 
-class AuditSettings(BaseModel):
-    """How one organisation's audit trail is kept."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.AuditSettings) -> AuditSettings:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            retention=row.retention,
-            privacy=row.privacy,
-            updatedAt=row.updated_at,
-        )
-
-
-class BillingProfile(BaseModel):
-    """The organisation's billing details: who invoices go to."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    legalName: str
-    billingEmail: str
-    taxId: str | None
-    country: str
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            legalName=row.legal_name,
-            billingEmail=row.billing_email,
-            taxId=row.tax_id,
-            country=row.country,
-            updatedAt=row.updated_at,
-        )
-
-
-class Delivery(BaseModel):
-    """One message to one recipient through one channel."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    event: str
-    eventId: uuid.UUID
-    recipient: uuid.UUID | None
-    address: str | None
-    subject: str | None
-    body: str
-    status: enums.DeliveryStatus
-    attempts: int
-    lastError: str | None
-    sentAt: datetime.datetime | None
-    readAt: datetime.datetime | None
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Delivery) -> Delivery:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            event=row.event,
-            eventId=row.event_id,
-            recipient=row.recipient_id,
-            address=row.address,
-            subject=row.subject,
-            body=row.body,
-            status=row.status,
-            attempts=row.attempts,
-            lastError=row.last_error,
-            sentAt=row.sent_at,
-            readAt=row.read_at,
-            createdAt=row.created_at,
-        )
-
-
 class Invitation(BaseModel):
     """An invitation to join an organisation, sent to an email address."""
 
     id: uuid.UUID
     org: uuid.UUID
-    email: str
+    email: SafeStr
     role: enums.OrgRole
     status: enums.InvitationStatus
     invitedBy: uuid.UUID
-    expiresAt: datetime.datetime
-    createdAt: datetime.datetime
+    expiresAt: UtcDateTime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
@@ -283,7 +202,7 @@ class Job(BaseModel):
     """
 
     id: uuid.UUID
-    type: str
+    type: SafeStr
     payload: dict[str, Any]
     status: enums.JobStatus
     trigger: enums.JobTrigger
@@ -291,12 +210,12 @@ class Job(BaseModel):
     enqueuedBy: uuid.UUID | None
     attempts: int
     maxAttempts: int
-    scheduledAt: datetime.datetime
-    startedAt: datetime.datetime | None
-    finishedAt: datetime.datetime | None
-    lastError: str | None
-    dedupeKey: str | None
-    createdAt: datetime.datetime
+    scheduledAt: UtcDateTime
+    startedAt: UtcDateTime | None
+    finishedAt: UtcDateTime | None
+    lastError: SafeStr | None
+    dedupeKey: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Job) -> Job:
@@ -320,127 +239,17 @@ class Job(BaseModel):
         )
 
 
-class JobSchedule(BaseModel):
-    """The state of one `schedule` declaration at run time."""
-
-    id: uuid.UUID
-    name: str
-    type: str
-    cron: str | None
-    every: datetime.timedelta | None
-    paused: bool
-    lastRunAt: datetime.datetime | None
-    nextRunAt: datetime.datetime | None
-
-    @classmethod
-    def from_row(cls, row: models.JobSchedule) -> JobSchedule:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            name=row.name,
-            type=row.type,
-            cron=row.cron,
-            every=row.every,
-            paused=row.paused,
-            lastRunAt=row.last_run_at,
-            nextRunAt=row.next_run_at,
-        )
-
-
-class MetricDefinition(BaseModel):
-    """The run-time copy of one `metric` declaration, for reports and billing exports."""
-
-    id: uuid.UUID
-    key: str
-    name: str
-    unit: str
-    aggregation: str
-    period: enums.UsagePeriod | None
-    description: str | None
-
-    @classmethod
-    def from_row(cls, row: models.MetricDefinition) -> MetricDefinition:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            key=row.key,
-            name=row.name,
-            unit=row.unit,
-            aggregation=row.aggregation,
-            period=row.period,
-            description=row.description,
-        )
-
-
-class NotificationPreference(BaseModel):
-    """A user's choice for one channel (and optionally one notification): opted in or out."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    channel: enums.Channel
-    notification: str | None
-    enabled: bool
-
-    @classmethod
-    def from_row(cls, row: models.NotificationPreference) -> NotificationPreference:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            user=row.user_id,
-            channel=row.channel,
-            notification=row.notification,
-            enabled=row.enabled,
-        )
-
-
 class Org(BaseModel):
     """An organisation: the tenant boundary of every tenant-owned entity."""
 
     id: uuid.UUID
-    name: str
-    createdAt: datetime.datetime
+    name: SafeStr
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Org) -> Org:
         """The read model of a database row (secret fields left out)."""
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
-
-
-class OrgChannelSetting(BaseModel):
-    """An organisation-wide switch for a channel: off means nobody in the org gets it."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: str | None
-
-    @classmethod
-    def from_row(cls, row: models.OrgChannelSetting) -> OrgChannelSetting:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            channel=row.channel,
-            enabled=row.enabled,
-            webhookUrl=row.webhook_url,
-        )
-
-
-class OrgMembership(BaseModel):
-    """A user's membership of an organisation, with the role held there."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    role: enums.OrgRole
-
-    @classmethod
-    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
 
 
 class Run(BaseModel):
@@ -452,13 +261,13 @@ class Run(BaseModel):
     status: enums.RunStatus
     input: dict[str, Any]
     output: dict[str, Any] | None
-    error: str | None
+    error: SafeStr | None
     startedBy: uuid.UUID
-    startedAt: datetime.datetime | None
-    finishedAt: datetime.datetime | None
+    startedAt: UtcDateTime | None
+    finishedAt: UtcDateTime | None
     tokens: int
     cost: int
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Run) -> Run:
@@ -487,8 +296,8 @@ class RunLog(BaseModel):
     org: uuid.UUID
     run: uuid.UUID
     level: enums.LogLevel
-    message: str
-    at: datetime.datetime
+    message: SafeStr
+    at: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.RunLog) -> RunLog:
@@ -511,9 +320,9 @@ class RunStep(BaseModel):
     run: uuid.UUID
     position: int
     kind: enums.StepKind
-    content: str | None
+    content: SafeStr | None
     tokens: int
-    at: datetime.datetime
+    at: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.RunStep) -> RunStep:
@@ -530,98 +339,17 @@ class RunStep(BaseModel):
         )
 
 
-class Subscription(BaseModel):
-    """The plan an organisation is on (the `plan` declaration's name)."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    plan: str
-    status: enums.SubscriptionStatus
-    externalId: str | None
-    currentPeriodStart: datetime.datetime
-    currentPeriodEnd: datetime.datetime
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Subscription) -> Subscription:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            plan=row.plan,
-            status=row.status,
-            externalId=row.external_id,
-            currentPeriodStart=row.current_period_start,
-            currentPeriodEnd=row.current_period_end,
-            updatedAt=row.updated_at,
-        )
-
-
-class Template(BaseModel):
-    """A message template. `notification` declarations carry their own; organisations may
-    override one per notification and channel.
-    """
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    locale: str
-    subject: str | None
-    body: str
-    variables: list[TemplateVariable]
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Template) -> Template:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            locale=row.locale,
-            subject=row.subject,
-            body=row.body,
-            variables=[TemplateVariable.model_validate(v) for v in row.variables],
-            updatedAt=row.updated_at,
-        )
-
-
-class ThresholdCrossing(BaseModel):
-    """A threshold that was reached in a period, so that it is announced once."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    metric: str
-    periodStart: datetime.datetime
-    percent: int
-    at: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.ThresholdCrossing) -> ThresholdCrossing:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            metric=row.metric,
-            periodStart=row.period_start,
-            percent=row.percent,
-            at=row.at,
-        )
-
-
 class Ticket(BaseModel):
     """A customer's request."""
 
     id: uuid.UUID
     org: uuid.UUID
-    subject: str
-    body: str
-    customerEmail: str
+    subject: SafeStr
+    body: SafeStr
+    customerEmail: SafeStr
     status: enums.TicketStatus
     owner: uuid.UUID
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Ticket) -> Ticket:
@@ -644,10 +372,10 @@ class TicketComment(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     ticket: uuid.UUID
-    body: str
+    body: SafeStr
     author: uuid.UUID
     draft: bool
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.TicketComment) -> TicketComment:
@@ -670,15 +398,15 @@ class Tool(BaseModel):
 
     id: uuid.UUID
     org: uuid.UUID
-    name: str
-    description: str | None
-    version: str
+    name: SafeStr
+    description: SafeStr | None
+    version: SafeStr
     inputSchema: dict[str, Any]
     outputSchema: dict[str, Any]
     rateLimit: int
     auth: enums.ToolAuth
     enabled: bool
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Tool) -> Tool:
@@ -707,9 +435,9 @@ class ToolCall(BaseModel):
     tool: uuid.UUID
     input: dict[str, Any]
     output: dict[str, Any] | None
-    error: str | None
+    error: SafeStr | None
     durationMs: int | None
-    at: datetime.datetime
+    at: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.ToolCall) -> ToolCall:
@@ -733,11 +461,11 @@ class UsageRecord(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     user: uuid.UUID | None
-    metric: str
+    metric: SafeStr
     quantity: decimal.Decimal
-    at: datetime.datetime
-    source: str
-    idempotencyKey: str | None
+    at: UtcDateTime
+    source: SafeStr
+    idempotencyKey: SafeStr | None
 
     @classmethod
     def from_row(cls, row: models.UsageRecord) -> UsageRecord:
@@ -752,47 +480,6 @@ class UsageRecord(BaseModel):
             source=row.source,
             idempotencyKey=row.idempotency_key,
         )
-
-
-class UsageSummary(BaseModel):
-    """Usage of one metric in one period, aggregated from the records."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    metric: str
-    period: enums.UsagePeriod
-    periodStart: datetime.datetime
-    value: decimal.Decimal
-    limit: int | None
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.UsageSummary) -> UsageSummary:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            metric=row.metric,
-            period=row.period,
-            periodStart=row.period_start,
-            value=row.value,
-            limit=row.limit,
-            updatedAt=row.updated_at,
-        )
-
-
-class User(BaseModel):
-    """A person who can sign in."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.User) -> User:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
 
 
 class AgentPage(BaseModel):
@@ -813,24 +500,6 @@ class AgentToolPage(BaseModel):
     size: int
 
 
-class AuditEntryPage(BaseModel):
-    """One page of `AuditEntry` items, and how many there are in all."""
-
-    items: list[AuditEntry]
-    total: int
-    page: int
-    size: int
-
-
-class DeliveryPage(BaseModel):
-    """One page of `Delivery` items, and how many there are in all."""
-
-    items: list[Delivery]
-    total: int
-    page: int
-    size: int
-
-
 class InvitationPage(BaseModel):
     """One page of `Invitation` items, and how many there are in all."""
 
@@ -844,33 +513,6 @@ class JobPage(BaseModel):
     """One page of `Job` items, and how many there are in all."""
 
     items: list[Job]
-    total: int
-    page: int
-    size: int
-
-
-class JobSchedulePage(BaseModel):
-    """One page of `JobSchedule` items, and how many there are in all."""
-
-    items: list[JobSchedule]
-    total: int
-    page: int
-    size: int
-
-
-class NotificationPreferencePage(BaseModel):
-    """One page of `NotificationPreference` items, and how many there are in all."""
-
-    items: list[NotificationPreference]
-    total: int
-    page: int
-    size: int
-
-
-class OrgMembershipPage(BaseModel):
-    """One page of `OrgMembership` items, and how many there are in all."""
-
-    items: list[OrgMembership]
     total: int
     page: int
     size: int
@@ -948,15 +590,6 @@ class UsageRecordPage(BaseModel):
     size: int
 
 
-class UsageSummaryPage(BaseModel):
-    """One page of `UsageSummary` items, and how many there are in all."""
-
-    items: list[UsageSummary]
-    total: int
-    page: int
-    size: int
-
-
 class AgentLifecycleActivateInput(BaseModel):
     """The input of transition `AgentLifecycle.activate`."""
 
@@ -981,32 +614,15 @@ class AgentLifecycleRetireInput(BaseModel):
     id: uuid.UUID
 
 
-class ChangePlanV1Input(BaseModel):
-    """The input of command `changePlan v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    plan: Annotated[str, Field(min_length=1, max_length=80)]
-
-
-class ChangeRoleV1Input(BaseModel):
-    """The input of command `changeRole v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-    role: enums.OrgRole
-
-
 class CreateAgentV1Input(BaseModel):
     """The input of command `createAgent v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    key: Annotated[str, Field(min_length=1, max_length=80)]
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    description: str | None = None
-    model: Annotated[str, Field(min_length=1, max_length=120)]
+    key: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+    description: SafeStr | None = None
+    model: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     temperature: Annotated[
         decimal.Decimal,
         Field(max_digits=3, decimal_places=2, ge=0, le=2),
@@ -1028,7 +644,7 @@ class CreateOrgV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
 
 class CreateRunV1Input(BaseModel):
@@ -1047,7 +663,7 @@ class CreateRunLogV1Input(BaseModel):
 
     run: uuid.UUID
     level: enums.LogLevel | None = None
-    message: str
+    message: SafeStr
 
 
 class CreateRunStepV1Input(BaseModel):
@@ -1056,10 +672,10 @@ class CreateRunStepV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run: uuid.UUID
-    position: Annotated[int, Field(ge=0)]
+    position: Annotated[int, Field(ge=0, le=2147483647)]
     kind: enums.StepKind
-    content: str | None = None
-    tokens: Annotated[int, Field(ge=0)] | None = None
+    content: SafeStr | None = None
+    tokens: Annotated[int, Field(ge=0, le=2147483647)] | None = None
 
 
 class CreateTicketV1Input(BaseModel):
@@ -1067,9 +683,9 @@ class CreateTicketV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject: Annotated[str, Field(min_length=1, max_length=200)]
-    body: str
-    customerEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    subject: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    body: SafeStr
+    customerEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 
 
 class CreateTicketCommentV1Input(BaseModel):
@@ -1078,7 +694,7 @@ class CreateTicketCommentV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticket: uuid.UUID
-    body: str
+    body: SafeStr
     draft: bool | None = None
 
 
@@ -1087,9 +703,9 @@ class CreateToolV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    description: str | None = None
-    version: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    description: SafeStr | None = None
+    version: Annotated[SafeStr, Field(min_length=1, max_length=20)] | None = None
     inputSchema: dict[str, Any]
     outputSchema: dict[str, Any]
     rateLimit: Annotated[int, Field(ge=1, le=10000)] | None = None
@@ -1105,8 +721,8 @@ class CreateToolCallV1Input(BaseModel):
     tool: uuid.UUID
     input: dict[str, Any]
     output: dict[str, Any] | None = None
-    error: str | None = None
-    durationMs: Annotated[int, Field(ge=0)] | None = None
+    error: SafeStr | None = None
+    durationMs: Annotated[int, Field(ge=0, le=2147483647)] | None = None
 
 
 class DeleteAgentToolV1Input(BaseModel):
@@ -1115,36 +731,6 @@ class DeleteAgentToolV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-
-
-class DeleteOrgV1Input(BaseModel):
-    """The input of command `deleteOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    confirmName: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class EnqueueJobV1Input(BaseModel):
-    """The input of command `enqueueJob v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Annotated[str, Field(min_length=1, max_length=80)]
-    payload: dict[str, Any]
-    runAt: datetime.datetime | None = None
-    dedupeKey: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class ExportAuditEntriesV1Input(BaseModel):
-    """The input of command `exportAuditEntries v1`."""
-
-    model_config = ConfigDict(extra="forbid", validate_by_name=True)
-
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None = None
-    format: enums.AuditExportFormat | None = None
 
 
 class GetAgentV1Input(BaseModel):
@@ -1165,14 +751,6 @@ class GetAuditExportV1Input(BaseModel):
     id: uuid.UUID
 
 
-class GetAuditSettingsV1Input(BaseModel):
-    """The input of query `getAuditSettings v1`."""
-
-
-class GetBillingProfileV1Input(BaseModel):
-    """The input of query `getBillingProfile v1`."""
-
-
 class GetJobV1Input(BaseModel):
     """The input of query `getJob v1`."""
 
@@ -1183,10 +761,6 @@ class GetRunV1Input(BaseModel):
     """The input of query `getRun v1`."""
 
     id: uuid.UUID
-
-
-class GetSubscriptionV1Input(BaseModel):
-    """The input of query `getSubscription v1`."""
 
 
 class GetTicketV1Input(BaseModel):
@@ -1201,39 +775,11 @@ class GetToolV1Input(BaseModel):
     id: uuid.UUID
 
 
-class GetUsageV1Input(BaseModel):
-    """The input of query `getUsage v1`."""
-
-    model_config = ConfigDict(validate_by_name=True)
-
-    metric: str | None = None
-    period: enums.UsagePeriod | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class InviteMemberV1Input(BaseModel):
-    """The input of command `inviteMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-
-
-class LeaveOrgV1Input(BaseModel):
-    """The input of command `leaveOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    org: uuid.UUID
-
-
 class ListAgentToolsV1Input(BaseModel):
     """The input of query `listAgentTools v1`."""
 
     agent: uuid.UUID | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
@@ -1241,43 +787,16 @@ class ListAgentsV1Input(BaseModel):
     """The input of query `listAgents v1`."""
 
     status: enums.AgentStatus | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class ListAuditEntriesV1Input(BaseModel):
-    """The input of query `listAuditEntries v1`."""
-
-    targetType: str | None = None
-    targetId: str | None = None
-
-
-class ListDeadJobsV1Input(BaseModel):
-    """The input of query `listDeadJobs v1`."""
-
-    type: str | None = None
-
-
-class ListDeliveriesV1Input(BaseModel):
-    """The input of query `listDeliveries v1`."""
-
-    status: enums.DeliveryStatus | None = None
-    channel: enums.Channel | None = None
-    notification: str | None = None
-
-
-class ListInboxV1Input(BaseModel):
-    """The input of query `listInbox v1`."""
-
-    unreadOnly: bool | None = None
 
 
 class ListInvitationsV1Input(BaseModel):
     """The input of query `listInvitations v1`."""
 
     status: enums.InvitationStatus | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1286,30 +805,10 @@ class ListJobsV1Input(BaseModel):
     """The input of query `listJobs v1`."""
 
     status: enums.JobStatus | None = None
-    type: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    type: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListMembersV1Input(BaseModel):
-    """The input of query `listMembers v1`."""
-
-
-class ListMetricsV1Input(BaseModel):
-    """The input of query `listMetrics v1`."""
-
-
-class ListMyInvitationsV1Input(BaseModel):
-    """The input of query `listMyInvitations v1`."""
-
-
-class ListMyMembershipsV1Input(BaseModel):
-    """The input of query `listMyMemberships v1`."""
-
-
-class ListMyPreferencesV1Input(BaseModel):
-    """The input of query `listMyPreferences v1`."""
 
 
 class ListRunLogsV1Input(BaseModel):
@@ -1317,8 +816,8 @@ class ListRunLogsV1Input(BaseModel):
 
     run: uuid.UUID | None = None
     level: enums.LogLevel | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
@@ -1327,7 +826,7 @@ class ListRunStepsV1Input(BaseModel):
 
     run: uuid.UUID | None = None
     kind: enums.StepKind | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1338,20 +837,16 @@ class ListRunsV1Input(BaseModel):
     agent: uuid.UUID | None = None
     status: enums.RunStatus | None = None
     startedBy: uuid.UUID | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListSchedulesV1Input(BaseModel):
-    """The input of query `listSchedules v1`."""
 
 
 class ListTicketCommentsV1Input(BaseModel):
     """The input of query `listTicketComments v1`."""
 
     ticket: uuid.UUID | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1360,8 +855,8 @@ class ListTicketsV1Input(BaseModel):
     """The input of query `listTickets v1`."""
 
     status: enums.TicketStatus | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
@@ -1370,7 +865,7 @@ class ListToolCallsV1Input(BaseModel):
 
     run: uuid.UUID | None = None
     tool: uuid.UUID | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1380,8 +875,8 @@ class ListToolsV1Input(BaseModel):
 
     auth: enums.ToolAuth | None = None
     enabled: bool | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
@@ -1390,77 +885,13 @@ class ListUsageRecordsV1Input(BaseModel):
 
     model_config = ConfigDict(validate_by_name=True)
 
-    metric: str | None = None
+    metric: SafeStr | None = None
     user: uuid.UUID | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    from_: UtcDateTime | None = Field(default=None, alias="from")
+    to: UtcDateTime | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class MarkReadV1Input(BaseModel):
-    """The input of command `markRead v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    deliveries: list[uuid.UUID]
-
-
-class MeV1Input(BaseModel):
-    """The input of query `me v1`."""
-
-
-class RecordThresholdCrossingV1Input(BaseModel):
-    """The input of command `recordThresholdCrossing v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    metric: Annotated[str, Field(min_length=1, max_length=80)]
-    periodStart: datetime.datetime
-    percent: Annotated[int, Field(ge=1)]
-
-
-class RecordUsageV1Input(BaseModel):
-    """The input of command `recordUsage v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    metric: Annotated[str, Field(min_length=1, max_length=80)]
-    quantity: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=4)]
-    idempotencyKey: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class RegisterUserV1Input(BaseModel):
-    """The input of command `registerUser v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RemoveMemberV1Input(BaseModel):
-    """The input of command `removeMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-
-
-class RenameOrgV1Input(BaseModel):
-    """The input of command `renameOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RetryDeliveryV1Input(BaseModel):
-    """The input of command `retryDelivery v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    delivery: uuid.UUID
 
 
 class RunFlowCancelInput(BaseModel):
@@ -1495,61 +926,6 @@ class RunFlowStartInput(BaseModel):
     id: uuid.UUID
 
 
-class SaveTemplateV1Input(BaseModel):
-    """The input of command `saveTemplate v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    notification: Annotated[str, Field(min_length=1, max_length=80)]
-    channel: enums.Channel
-    locale: Annotated[str, Field(pattern="^[a-z]{2}$")]
-    subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    body: str
-
-
-class SearchAuditEntriesV1Input(BaseModel):
-    """The input of query `searchAuditEntries v1`."""
-
-    model_config = ConfigDict(validate_by_name=True)
-
-    actorKind: enums.ActorKind | None = None
-    actorId: str | None = None
-    event: str | None = None
-    targetType: str | None = None
-    targetId: str | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class SetOrgChannelV1Input(BaseModel):
-    """The input of command `setOrgChannel v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: Annotated[str, Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$")] | None = None
-
-
-class SetPreferenceV1Input(BaseModel):
-    """The input of command `setPreference v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    notification: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-    enabled: bool
-
-
-class SetSchedulePausedV1Input(BaseModel):
-    """The input of command `setSchedulePaused v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    paused: bool
-
-
 class TicketFlowReopenInput(BaseModel):
     """The input of transition `TicketFlow.reopen`."""
 
@@ -1580,42 +956,14 @@ class UpdateAgentV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    description: str | None = None
-    model: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+    description: SafeStr | None = None
+    model: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
     temperature: Annotated[
         decimal.Decimal,
         Field(max_digits=3, decimal_places=2, ge=0, le=2),
     ] | None = None
     config: dict[str, Any] | None = None
-
-
-class UpdateAuditSettingsV1Input(BaseModel):
-    """The input of command `updateAuditSettings v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-
-
-class UpdateBillingProfileV1Input(BaseModel):
-    """The input of command `updateBillingProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    legalName: Annotated[str, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    taxId: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
-
-
-class UpdateProfileV1Input(BaseModel):
-    """The input of command `updateProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class UpdateToolV1Input(BaseModel):
@@ -1624,17 +972,7 @@ class UpdateToolV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    description: str | None = None
+    description: SafeStr | None = None
     rateLimit: Annotated[int, Field(ge=1, le=10000)] | None = None
     auth: enums.ToolAuth | None = None
     enabled: bool | None = None
-
-
-class InviteMemberV2Input(BaseModel):
-    """The input of command `inviteMember v2`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-    validFor: datetime.timedelta | None = None

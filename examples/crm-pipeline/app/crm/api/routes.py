@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm import audit, enums, policies
 from crm.api import errors, schemas
 from crm.api.context import Context
-from crm.api.deps import ActorDep, SessionDep
+from crm.api.deps import ActorDep, SessionDep, allowed
 from crm.db import models
 from crm.events import models as events
 from crm.events import outbox
@@ -66,10 +66,12 @@ def _require(session: Session, model: type[Any], key: Any, actor: Any,
     summary="createCompany v1",
     tags=["crm"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_company_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -101,11 +103,13 @@ def create_company_v1(
     summary="createContact v1",
     tags=["crm"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_contact_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -141,11 +145,13 @@ def create_contact_v1(
     summary="createDeal v1",
     tags=["crm"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_deal_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Company not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -192,10 +198,12 @@ def create_deal_v1(
     summary="createOrg v1",
     tags=["identity"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -225,11 +233,13 @@ def create_org_v1(
     summary="createTask v1",
     tags=["crm"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_task_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Deal not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -263,11 +273,13 @@ def create_task_v1(
     tags=["crm"],
     status_code=204,
     response_class=Response,
+    dependencies=[allowed(policies.may_delete_contact_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -297,11 +309,13 @@ def delete_contact_v1(
     tags=["crm"],
     status_code=204,
     response_class=Response,
+    dependencies=[allowed(policies.may_delete_deal_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -329,6 +343,7 @@ def delete_deal_v1(
     operation_id="get_audit_entry_v1",
     summary="getAuditEntry v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_entry_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -356,6 +371,7 @@ def get_audit_entry_v1(
     operation_id="get_audit_export_v1",
     summary="getAuditExport v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_export_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -383,6 +399,7 @@ def get_audit_export_v1(
     operation_id="get_contact_v1",
     summary="getContact v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_get_contact_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -410,6 +427,7 @@ def get_contact_v1(
     operation_id="get_deal_v1",
     summary="getDeal v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_get_deal_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -437,6 +455,7 @@ def get_deal_v1(
     operation_id="get_job_v1",
     summary="getJob v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_get_job_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -464,7 +483,14 @@ def get_job_v1(
     operation_id="list_companies_v1",
     summary="listCompanies v1",
     tags=["crm"],
-    responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
+    dependencies=[allowed(policies.may_list_companies_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+        501: "Its handler is not written yet.",
+    }),
 )
 def list_companies_v1(
     data: Annotated[schemas.ListCompaniesV1Input, Query()],
@@ -486,6 +512,7 @@ def list_companies_v1(
     operation_id="list_contacts_v1",
     summary="listContacts v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_list_contacts_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_contacts_v1(
@@ -524,6 +551,7 @@ def list_contacts_v1(
     operation_id="list_deals_v1",
     summary="listDeals v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_list_deals_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_deals_v1(
@@ -566,6 +594,7 @@ def list_deals_v1(
     operation_id="list_invitations_v1",
     summary="listInvitations v1",
     tags=["identity"],
+    dependencies=[allowed(policies.may_list_invitations_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_invitations_v1(
@@ -600,6 +629,7 @@ def list_invitations_v1(
     operation_id="list_jobs_v1",
     summary="listJobs v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_list_jobs_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_jobs_v1(
@@ -640,6 +670,7 @@ def list_jobs_v1(
     operation_id="list_tasks_v1",
     summary="listTasks v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_list_tasks_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_tasks_v1(
@@ -683,6 +714,7 @@ def list_tasks_v1(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -732,6 +764,7 @@ def pipeline_lose(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -781,6 +814,7 @@ def pipeline_negotiate(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -830,6 +864,7 @@ def pipeline_propose(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -879,6 +914,7 @@ def pipeline_qualify(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -928,6 +964,7 @@ def pipeline_reopen(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -973,12 +1010,15 @@ def pipeline_win(
     operation_id="remind_task_v1",
     summary="remindTask v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_remind_task_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Task not found.",
         409: "The task is done",
+        413: "The request body is too large.",
         422: "Invalid input.",
+        501: "Its handler is not written yet.",
     }),
 )
 def remind_task_v1(
@@ -1006,6 +1046,7 @@ def remind_task_v1(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1058,6 +1099,7 @@ def task_flow_complete(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1097,11 +1139,13 @@ def task_flow_reopen(
     operation_id="update_company_v1",
     summary="updateCompany v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_update_company_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1135,11 +1179,13 @@ def update_company_v1(
     operation_id="update_contact_v1",
     summary="updateContact v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_update_contact_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1177,11 +1223,13 @@ def update_contact_v1(
     operation_id="update_deal_v1",
     summary="updateDeal v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_update_deal_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -1225,11 +1273,13 @@ def update_deal_v1(
     operation_id="update_task_v1",
     summary="updateTask v1",
     tags=["crm"],
+    dependencies=[allowed(policies.may_update_task_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )

@@ -9,10 +9,28 @@ import decimal
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from crm import enums
 from crm.db import models
+
+
+def _no_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment without an offset is UTC (SQLite keeps none)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+UtcDateTime = Annotated[datetime.datetime, AfterValidator(_utc)]
 
 
 class ErrorInfo(BaseModel):
@@ -29,16 +47,6 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-class TemplateVariable(BaseModel):
-    """A variable a template uses, with its type (a `{{ path }}` of the event's payload)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    type: enums.VariableType
-    required: bool
-
-
 class AuditEntry(BaseModel):
     """One audited change. Events marked `audit` are written here by the generated app, with
     the actor of the request (a user, an agent, or the system for jobs and schedules).
@@ -47,14 +55,14 @@ class AuditEntry(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     actorKind: enums.ActorKind
-    actorId: str
-    event: str
-    targetType: str
-    targetId: str
+    actorId: SafeStr
+    event: SafeStr
+    targetType: SafeStr
+    targetId: SafeStr
     diff: dict[str, Any]
-    at: datetime.datetime
-    requestId: str | None
-    ip: str | None
+    at: UtcDateTime
+    requestId: SafeStr | None
+    ip: SafeStr | None
     personal: bool
 
     @classmethod
@@ -85,14 +93,14 @@ class AuditExport(BaseModel):
     org: uuid.UUID
     requestedBy: uuid.UUID
     format: enums.AuditExportFormat
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None
+    from_: UtcDateTime = Field(alias="from")
+    to: UtcDateTime
+    event: SafeStr | None
     status: enums.AuditExportStatus
-    location: str | None
+    location: SafeStr | None
     entries: int | None
-    error: str | None
-    createdAt: datetime.datetime
+    error: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.AuditExport) -> AuditExport:
@@ -113,61 +121,15 @@ class AuditExport(BaseModel):
         )
 
 
-class AuditSettings(BaseModel):
-    """How one organisation's audit trail is kept."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.AuditSettings) -> AuditSettings:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            retention=row.retention,
-            privacy=row.privacy,
-            updatedAt=row.updated_at,
-        )
-
-
-class BillingProfile(BaseModel):
-    """The organisation's billing details: who invoices go to."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    legalName: str
-    billingEmail: str
-    taxId: str | None
-    country: str
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            legalName=row.legal_name,
-            billingEmail=row.billing_email,
-            taxId=row.tax_id,
-            country=row.country,
-            updatedAt=row.updated_at,
-        )
-
-
 class Company(BaseModel):
     """A company the organisation sells to."""
 
     id: uuid.UUID
     org: uuid.UUID
-    name: str
-    domain: str | None
-    industry: str | None
-    createdAt: datetime.datetime
+    name: SafeStr
+    domain: SafeStr | None
+    industry: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Company) -> Company:
@@ -188,10 +150,10 @@ class Contact(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     company: uuid.UUID | None
-    name: str
-    email: str | None
-    phone: str | None
-    createdAt: datetime.datetime
+    name: SafeStr
+    email: SafeStr | None
+    phone: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Contact) -> Contact:
@@ -212,14 +174,14 @@ class Deal(BaseModel):
 
     id: uuid.UUID
     org: uuid.UUID
-    title: str
+    title: SafeStr
     amount: decimal.Decimal
     stage: enums.DealStage
     company: uuid.UUID | None
     contact: uuid.UUID | None
     owner: uuid.UUID
     expectedClose: datetime.date | None
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Deal) -> Deal:
@@ -238,60 +200,17 @@ class Deal(BaseModel):
         )
 
 
-class Delivery(BaseModel):
-    """One message to one recipient through one channel."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    event: str
-    eventId: uuid.UUID
-    recipient: uuid.UUID | None
-    address: str | None
-    subject: str | None
-    body: str
-    status: enums.DeliveryStatus
-    attempts: int
-    lastError: str | None
-    sentAt: datetime.datetime | None
-    readAt: datetime.datetime | None
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Delivery) -> Delivery:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            event=row.event,
-            eventId=row.event_id,
-            recipient=row.recipient_id,
-            address=row.address,
-            subject=row.subject,
-            body=row.body,
-            status=row.status,
-            attempts=row.attempts,
-            lastError=row.last_error,
-            sentAt=row.sent_at,
-            readAt=row.read_at,
-            createdAt=row.created_at,
-        )
-
-
 class Invitation(BaseModel):
     """An invitation to join an organisation, sent to an email address."""
 
     id: uuid.UUID
     org: uuid.UUID
-    email: str
+    email: SafeStr
     role: enums.OrgRole
     status: enums.InvitationStatus
     invitedBy: uuid.UUID
-    expiresAt: datetime.datetime
-    createdAt: datetime.datetime
+    expiresAt: UtcDateTime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
@@ -315,7 +234,7 @@ class Job(BaseModel):
     """
 
     id: uuid.UUID
-    type: str
+    type: SafeStr
     payload: dict[str, Any]
     status: enums.JobStatus
     trigger: enums.JobTrigger
@@ -323,12 +242,12 @@ class Job(BaseModel):
     enqueuedBy: uuid.UUID | None
     attempts: int
     maxAttempts: int
-    scheduledAt: datetime.datetime
-    startedAt: datetime.datetime | None
-    finishedAt: datetime.datetime | None
-    lastError: str | None
-    dedupeKey: str | None
-    createdAt: datetime.datetime
+    scheduledAt: UtcDateTime
+    startedAt: UtcDateTime | None
+    finishedAt: UtcDateTime | None
+    lastError: SafeStr | None
+    dedupeKey: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Job) -> Job:
@@ -352,102 +271,17 @@ class Job(BaseModel):
         )
 
 
-class JobSchedule(BaseModel):
-    """The state of one `schedule` declaration at run time."""
-
-    id: uuid.UUID
-    name: str
-    type: str
-    cron: str | None
-    every: datetime.timedelta | None
-    paused: bool
-    lastRunAt: datetime.datetime | None
-    nextRunAt: datetime.datetime | None
-
-    @classmethod
-    def from_row(cls, row: models.JobSchedule) -> JobSchedule:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            name=row.name,
-            type=row.type,
-            cron=row.cron,
-            every=row.every,
-            paused=row.paused,
-            lastRunAt=row.last_run_at,
-            nextRunAt=row.next_run_at,
-        )
-
-
-class NotificationPreference(BaseModel):
-    """A user's choice for one channel (and optionally one notification): opted in or out."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    channel: enums.Channel
-    notification: str | None
-    enabled: bool
-
-    @classmethod
-    def from_row(cls, row: models.NotificationPreference) -> NotificationPreference:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            user=row.user_id,
-            channel=row.channel,
-            notification=row.notification,
-            enabled=row.enabled,
-        )
-
-
 class Org(BaseModel):
     """An organisation: the tenant boundary of every tenant-owned entity."""
 
     id: uuid.UUID
-    name: str
-    createdAt: datetime.datetime
+    name: SafeStr
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Org) -> Org:
         """The read model of a database row (secret fields left out)."""
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
-
-
-class OrgChannelSetting(BaseModel):
-    """An organisation-wide switch for a channel: off means nobody in the org gets it."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: str | None
-
-    @classmethod
-    def from_row(cls, row: models.OrgChannelSetting) -> OrgChannelSetting:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            channel=row.channel,
-            enabled=row.enabled,
-            webhookUrl=row.webhook_url,
-        )
-
-
-class OrgMembership(BaseModel):
-    """A user's membership of an organisation, with the role held there."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    role: enums.OrgRole
-
-    @classmethod
-    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
 
 
 class Task(BaseModel):
@@ -456,11 +290,11 @@ class Task(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     deal: uuid.UUID
-    title: str
+    title: SafeStr
     assignee: uuid.UUID
-    dueAt: datetime.datetime | None
+    dueAt: UtcDateTime | None
     status: enums.TaskStatus
-    remindedAt: datetime.datetime | None
+    remindedAt: UtcDateTime | None
 
     @classmethod
     def from_row(cls, row: models.Task) -> Task:
@@ -475,60 +309,6 @@ class Task(BaseModel):
             status=row.status,
             remindedAt=row.reminded_at,
         )
-
-
-class Template(BaseModel):
-    """A message template. `notification` declarations carry their own; organisations may
-    override one per notification and channel.
-    """
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    locale: str
-    subject: str | None
-    body: str
-    variables: list[TemplateVariable]
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Template) -> Template:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            locale=row.locale,
-            subject=row.subject,
-            body=row.body,
-            variables=[TemplateVariable.model_validate(v) for v in row.variables],
-            updatedAt=row.updated_at,
-        )
-
-
-class User(BaseModel):
-    """A person who can sign in."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.User) -> User:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
-
-
-class AuditEntryPage(BaseModel):
-    """One page of `AuditEntry` items, and how many there are in all."""
-
-    items: list[AuditEntry]
-    total: int
-    page: int
-    size: int
 
 
 class CompanyPage(BaseModel):
@@ -558,15 +338,6 @@ class DealPage(BaseModel):
     size: int
 
 
-class DeliveryPage(BaseModel):
-    """One page of `Delivery` items, and how many there are in all."""
-
-    items: list[Delivery]
-    total: int
-    page: int
-    size: int
-
-
 class InvitationPage(BaseModel):
     """One page of `Invitation` items, and how many there are in all."""
 
@@ -585,33 +356,6 @@ class JobPage(BaseModel):
     size: int
 
 
-class JobSchedulePage(BaseModel):
-    """One page of `JobSchedule` items, and how many there are in all."""
-
-    items: list[JobSchedule]
-    total: int
-    page: int
-    size: int
-
-
-class NotificationPreferencePage(BaseModel):
-    """One page of `NotificationPreference` items, and how many there are in all."""
-
-    items: list[NotificationPreference]
-    total: int
-    page: int
-    size: int
-
-
-class OrgMembershipPage(BaseModel):
-    """One page of `OrgMembership` items, and how many there are in all."""
-
-    items: list[OrgMembership]
-    total: int
-    page: int
-    size: int
-
-
 class TaskPage(BaseModel):
     """One page of `Task` items, and how many there are in all."""
 
@@ -621,23 +365,14 @@ class TaskPage(BaseModel):
     size: int
 
 
-class ChangeRoleV1Input(BaseModel):
-    """The input of command `changeRole v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-    role: enums.OrgRole
-
-
 class CreateCompanyV1Input(BaseModel):
     """The input of command `createCompany v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    domain: Annotated[str, Field(min_length=1, max_length=253)] | None = None
-    industry: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    domain: Annotated[SafeStr, Field(min_length=1, max_length=253)] | None = None
+    industry: Annotated[SafeStr, Field(min_length=1, max_length=80)] | None = None
 
 
 class CreateContactV1Input(BaseModel):
@@ -645,9 +380,9 @@ class CreateContactV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
-    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
+    phone: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     company: uuid.UUID | None = None
 
 
@@ -656,7 +391,7 @@ class CreateDealV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
     amount: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)]
     company: uuid.UUID | None = None
     contact: uuid.UUID | None = None
@@ -668,7 +403,7 @@ class CreateOrgV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
 
 class CreateTaskV1Input(BaseModel):
@@ -677,8 +412,8 @@ class CreateTaskV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     deal: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    dueAt: datetime.datetime | None = None
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    dueAt: UtcDateTime | None = None
 
 
 class DeleteContactV1Input(BaseModel):
@@ -697,36 +432,6 @@ class DeleteDealV1Input(BaseModel):
     id: uuid.UUID
 
 
-class DeleteOrgV1Input(BaseModel):
-    """The input of command `deleteOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    confirmName: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class EnqueueJobV1Input(BaseModel):
-    """The input of command `enqueueJob v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Annotated[str, Field(min_length=1, max_length=80)]
-    payload: dict[str, Any]
-    runAt: datetime.datetime | None = None
-    dedupeKey: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class ExportAuditEntriesV1Input(BaseModel):
-    """The input of command `exportAuditEntries v1`."""
-
-    model_config = ConfigDict(extra="forbid", validate_by_name=True)
-
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None = None
-    format: enums.AuditExportFormat | None = None
-
-
 class GetAuditEntryV1Input(BaseModel):
     """The input of query `getAuditEntry v1`."""
 
@@ -737,14 +442,6 @@ class GetAuditExportV1Input(BaseModel):
     """The input of query `getAuditExport v1`."""
 
     id: uuid.UUID
-
-
-class GetAuditSettingsV1Input(BaseModel):
-    """The input of query `getAuditSettings v1`."""
-
-
-class GetBillingProfileV1Input(BaseModel):
-    """The input of query `getBillingProfile v1`."""
 
 
 class GetContactV1Input(BaseModel):
@@ -765,36 +462,12 @@ class GetJobV1Input(BaseModel):
     id: uuid.UUID
 
 
-class InviteMemberV1Input(BaseModel):
-    """The input of command `inviteMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-
-
-class LeaveOrgV1Input(BaseModel):
-    """The input of command `leaveOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    org: uuid.UUID
-
-
-class ListAuditEntriesV1Input(BaseModel):
-    """The input of query `listAuditEntries v1`."""
-
-    targetType: str | None = None
-    targetId: str | None = None
-
-
 class ListCompaniesV1Input(BaseModel):
     """The input of query `listCompanies v1`."""
 
-    industry: str | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    industry: SafeStr | None = None
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
@@ -802,15 +475,9 @@ class ListContactsV1Input(BaseModel):
     """The input of query `listContacts v1`."""
 
     company: uuid.UUID | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class ListDeadJobsV1Input(BaseModel):
-    """The input of query `listDeadJobs v1`."""
-
-    type: str | None = None
 
 
 class ListDealsV1Input(BaseModel):
@@ -820,30 +487,16 @@ class ListDealsV1Input(BaseModel):
     company: uuid.UUID | None = None
     contact: uuid.UUID | None = None
     owner: uuid.UUID | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class ListDeliveriesV1Input(BaseModel):
-    """The input of query `listDeliveries v1`."""
-
-    status: enums.DeliveryStatus | None = None
-    channel: enums.Channel | None = None
-    notification: str | None = None
-
-
-class ListInboxV1Input(BaseModel):
-    """The input of query `listInbox v1`."""
-
-    unreadOnly: bool | None = None
 
 
 class ListInvitationsV1Input(BaseModel):
     """The input of query `listInvitations v1`."""
 
     status: enums.InvitationStatus | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -852,30 +505,10 @@ class ListJobsV1Input(BaseModel):
     """The input of query `listJobs v1`."""
 
     status: enums.JobStatus | None = None
-    type: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    type: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListMembersV1Input(BaseModel):
-    """The input of query `listMembers v1`."""
-
-
-class ListMyInvitationsV1Input(BaseModel):
-    """The input of query `listMyInvitations v1`."""
-
-
-class ListMyMembershipsV1Input(BaseModel):
-    """The input of query `listMyMemberships v1`."""
-
-
-class ListMyPreferencesV1Input(BaseModel):
-    """The input of query `listMyPreferences v1`."""
-
-
-class ListSchedulesV1Input(BaseModel):
-    """The input of query `listSchedules v1`."""
 
 
 class ListTasksV1Input(BaseModel):
@@ -884,21 +517,9 @@ class ListTasksV1Input(BaseModel):
     deal: uuid.UUID | None = None
     assignee: uuid.UUID | None = None
     status: enums.TaskStatus | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class MarkReadV1Input(BaseModel):
-    """The input of command `markRead v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    deliveries: list[uuid.UUID]
-
-
-class MeV1Input(BaseModel):
-    """The input of query `me v1`."""
 
 
 class PipelineLoseInput(BaseModel):
@@ -949,99 +570,12 @@ class PipelineWinInput(BaseModel):
     id: uuid.UUID
 
 
-class RegisterUserV1Input(BaseModel):
-    """The input of command `registerUser v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
 class RemindTaskV1Input(BaseModel):
     """The input of command `remindTask v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-
-
-class RemoveMemberV1Input(BaseModel):
-    """The input of command `removeMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-
-
-class RenameOrgV1Input(BaseModel):
-    """The input of command `renameOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RetryDeliveryV1Input(BaseModel):
-    """The input of command `retryDelivery v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    delivery: uuid.UUID
-
-
-class SaveTemplateV1Input(BaseModel):
-    """The input of command `saveTemplate v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    notification: Annotated[str, Field(min_length=1, max_length=80)]
-    channel: enums.Channel
-    locale: Annotated[str, Field(pattern="^[a-z]{2}$")]
-    subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    body: str
-
-
-class SearchAuditEntriesV1Input(BaseModel):
-    """The input of query `searchAuditEntries v1`."""
-
-    model_config = ConfigDict(validate_by_name=True)
-
-    actorKind: enums.ActorKind | None = None
-    actorId: str | None = None
-    event: str | None = None
-    targetType: str | None = None
-    targetId: str | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class SetOrgChannelV1Input(BaseModel):
-    """The input of command `setOrgChannel v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: Annotated[str, Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$")] | None = None
-
-
-class SetPreferenceV1Input(BaseModel):
-    """The input of command `setPreference v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    notification: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-    enabled: bool
-
-
-class SetSchedulePausedV1Input(BaseModel):
-    """The input of command `setSchedulePaused v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    paused: bool
 
 
 class TaskFlowCompleteInput(BaseModel):
@@ -1060,35 +594,15 @@ class TaskFlowReopenInput(BaseModel):
     id: uuid.UUID
 
 
-class UpdateAuditSettingsV1Input(BaseModel):
-    """The input of command `updateAuditSettings v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-
-
-class UpdateBillingProfileV1Input(BaseModel):
-    """The input of command `updateBillingProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    legalName: Annotated[str, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    taxId: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
-
-
 class UpdateCompanyV1Input(BaseModel):
     """The input of command `updateCompany v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    domain: Annotated[str, Field(min_length=1, max_length=253)] | None = None
-    industry: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+    domain: Annotated[SafeStr, Field(min_length=1, max_length=253)] | None = None
+    industry: Annotated[SafeStr, Field(min_length=1, max_length=80)] | None = None
 
 
 class UpdateContactV1Input(BaseModel):
@@ -1097,9 +611,9 @@ class UpdateContactV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
-    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
+    phone: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     company: uuid.UUID | None = None
 
 
@@ -1109,19 +623,11 @@ class UpdateDealV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
     amount: Annotated[decimal.Decimal, Field(max_digits=19, decimal_places=4, ge=0)] | None = None
     company: uuid.UUID | None = None
     contact: uuid.UUID | None = None
     expectedClose: datetime.date | None = None
-
-
-class UpdateProfileV1Input(BaseModel):
-    """The input of command `updateProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class UpdateTaskV1Input(BaseModel):
@@ -1130,15 +636,5 @@ class UpdateTaskV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    dueAt: datetime.datetime | None = None
-
-
-class InviteMemberV2Input(BaseModel):
-    """The input of command `inviteMember v2`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-    validFor: datetime.timedelta | None = None
+    title: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+    dueAt: UtcDateTime | None = None

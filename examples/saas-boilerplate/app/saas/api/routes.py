@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from saas import audit, enums, policies
 from saas.api import errors, schemas
 from saas.api.context import Context
-from saas.api.deps import ActorDep, SessionDep
+from saas.api.deps import ActorDep, SessionDep, allowed
 from saas.db import models
 from saas.events import models as events
 from saas.events import outbox
@@ -56,10 +56,12 @@ def _flush(session: Session) -> None:
     summary="createOrg v1",
     tags=["identity"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -89,10 +91,12 @@ def create_org_v1(
     summary="createOrgSettings v1",
     tags=["saas"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_org_settings_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "The organisation's settings exist; update them",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -136,10 +140,12 @@ def create_org_settings_v1(
     summary="createProject v1",
     tags=["saas"],
     status_code=201,
+    dependencies=[allowed(policies.may_create_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         409: "A project with this name exists in the organisation",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -183,11 +189,13 @@ def create_project_v1(
     tags=["saas"],
     status_code=204,
     response_class=Response,
+    dependencies=[allowed(policies.may_delete_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -215,6 +223,7 @@ def delete_project_v1(
     operation_id="get_audit_entry_v1",
     summary="getAuditEntry v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_entry_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -242,6 +251,7 @@ def get_audit_entry_v1(
     operation_id="get_audit_export_v1",
     summary="getAuditExport v1",
     tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_export_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -269,6 +279,7 @@ def get_audit_export_v1(
     operation_id="get_job_v1",
     summary="getJob v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_get_job_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -296,6 +307,7 @@ def get_job_v1(
     operation_id="get_project_v1",
     summary="getProject v1",
     tags=["saas"],
+    dependencies=[allowed(policies.may_get_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -323,6 +335,7 @@ def get_project_v1(
     operation_id="list_assignments_v1",
     summary="listAssignments v1",
     tags=["flags"],
+    dependencies=[allowed(policies.may_list_assignments_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_assignments_v1(
@@ -357,6 +370,7 @@ def list_assignments_v1(
     operation_id="list_experiments_v1",
     summary="listExperiments v1",
     tags=["flags"],
+    dependencies=[allowed(policies.may_list_experiments_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_experiments_v1(
@@ -394,6 +408,7 @@ def list_experiments_v1(
     operation_id="list_invitations_v1",
     summary="listInvitations v1",
     tags=["identity"],
+    dependencies=[allowed(policies.may_list_invitations_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_invitations_v1(
@@ -428,6 +443,7 @@ def list_invitations_v1(
     operation_id="list_jobs_v1",
     summary="listJobs v1",
     tags=["jobs"],
+    dependencies=[allowed(policies.may_list_jobs_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_jobs_v1(
@@ -468,6 +484,7 @@ def list_jobs_v1(
     operation_id="list_org_settings_v1",
     summary="listOrgSettings v1",
     tags=["saas"],
+    dependencies=[allowed(policies.may_list_org_settings_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_org_settings_v1(
@@ -504,6 +521,7 @@ def list_org_settings_v1(
     operation_id="list_projects_v1",
     summary="listProjects v1",
     tags=["saas"],
+    dependencies=[allowed(policies.may_list_projects_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_projects_v1(
@@ -545,6 +563,7 @@ def list_projects_v1(
     operation_id="list_usage_records_v1",
     summary="listUsageRecords v1",
     tags=["metering"],
+    dependencies=[allowed(policies.may_list_usage_records_v1)],
     responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
 )
 def list_usage_records_v1(
@@ -590,6 +609,7 @@ def list_usage_records_v1(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -641,6 +661,7 @@ def project_flow_archive(
         403: "Not allowed.",
         404: "Not found.",
         409: "The record's state does not allow this transition.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -687,7 +708,14 @@ def project_flow_restore(
     operation_id="project_report_v1",
     summary="projectReport v1",
     tags=["saas"],
-    responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
+    dependencies=[allowed(policies.may_project_report_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+        501: "Its handler is not written yet.",
+    }),
 )
 def project_report_v1(
     data: Annotated[schemas.ProjectReportV1Input, Query()],
@@ -709,11 +737,13 @@ def project_report_v1(
     operation_id="update_org_settings_v1",
     summary="updateOrgSettings v1",
     tags=["saas"],
+    dependencies=[allowed(policies.may_update_org_settings_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )
@@ -749,11 +779,13 @@ def update_org_settings_v1(
     operation_id="update_project_v1",
     summary="updateProject v1",
     tags=["saas"],
+    dependencies=[allowed(policies.may_update_project_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
         422: "Invalid input.",
     }),
 )

@@ -9,10 +9,28 @@ import decimal
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from saas import enums
 from saas.db import models
+
+
+def _no_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment without an offset is UTC (SQLite keeps none)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+UtcDateTime = Annotated[datetime.datetime, AfterValidator(_utc)]
 
 
 class ErrorInfo(BaseModel):
@@ -29,16 +47,6 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-class TemplateVariable(BaseModel):
-    """A variable a template uses, with its type (a `{{ path }}` of the event's payload)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    type: enums.VariableType
-    required: bool
-
-
 class Assignment(BaseModel):
     """The variant a user was given in an experiment: assigned once (by a hash of the
     experiment and the user), then stable, so a user never sees the variant change.
@@ -48,9 +56,9 @@ class Assignment(BaseModel):
     org: uuid.UUID
     experiment: uuid.UUID
     user: uuid.UUID
-    variant: str
-    assignedAt: datetime.datetime
-    exposedAt: datetime.datetime | None
+    variant: SafeStr
+    assignedAt: UtcDateTime
+    exposedAt: UtcDateTime | None
 
     @classmethod
     def from_row(cls, row: models.Assignment) -> Assignment:
@@ -74,14 +82,14 @@ class AuditEntry(BaseModel):
     id: uuid.UUID
     org: uuid.UUID
     actorKind: enums.ActorKind
-    actorId: str
-    event: str
-    targetType: str
-    targetId: str
+    actorId: SafeStr
+    event: SafeStr
+    targetType: SafeStr
+    targetId: SafeStr
     diff: dict[str, Any]
-    at: datetime.datetime
-    requestId: str | None
-    ip: str | None
+    at: UtcDateTime
+    requestId: SafeStr | None
+    ip: SafeStr | None
     personal: bool
 
     @classmethod
@@ -112,14 +120,14 @@ class AuditExport(BaseModel):
     org: uuid.UUID
     requestedBy: uuid.UUID
     format: enums.AuditExportFormat
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None
+    from_: UtcDateTime = Field(alias="from")
+    to: UtcDateTime
+    event: SafeStr | None
     status: enums.AuditExportStatus
-    location: str | None
+    location: SafeStr | None
     entries: int | None
-    error: str | None
-    createdAt: datetime.datetime
+    error: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.AuditExport) -> AuditExport:
@@ -140,104 +148,15 @@ class AuditExport(BaseModel):
         )
 
 
-class AuditSettings(BaseModel):
-    """How one organisation's audit trail is kept."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.AuditSettings) -> AuditSettings:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            retention=row.retention,
-            privacy=row.privacy,
-            updatedAt=row.updated_at,
-        )
-
-
-class BillingProfile(BaseModel):
-    """The organisation's billing details: who invoices go to."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    legalName: str
-    billingEmail: str
-    taxId: str | None
-    country: str
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            legalName=row.legal_name,
-            billingEmail=row.billing_email,
-            taxId=row.tax_id,
-            country=row.country,
-            updatedAt=row.updated_at,
-        )
-
-
-class Delivery(BaseModel):
-    """One message to one recipient through one channel."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    event: str
-    eventId: uuid.UUID
-    recipient: uuid.UUID | None
-    address: str | None
-    subject: str | None
-    body: str
-    status: enums.DeliveryStatus
-    attempts: int
-    lastError: str | None
-    sentAt: datetime.datetime | None
-    readAt: datetime.datetime | None
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Delivery) -> Delivery:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            event=row.event,
-            eventId=row.event_id,
-            recipient=row.recipient_id,
-            address=row.address,
-            subject=row.subject,
-            body=row.body,
-            status=row.status,
-            attempts=row.attempts,
-            lastError=row.last_error,
-            sentAt=row.sent_at,
-            readAt=row.read_at,
-            createdAt=row.created_at,
-        )
-
-
 class Experiment(BaseModel):
     """The run-time state of one `experiment` declaration."""
 
     id: uuid.UUID
-    key: str
+    key: SafeStr
     status: enums.ExperimentStatus
-    winner: str | None
-    startedAt: datetime.datetime | None
-    endedAt: datetime.datetime | None
+    winner: SafeStr | None
+    startedAt: UtcDateTime | None
+    endedAt: UtcDateTime | None
 
     @classmethod
     def from_row(cls, row: models.Experiment) -> Experiment:
@@ -252,58 +171,17 @@ class Experiment(BaseModel):
         )
 
 
-class FeatureFlag(BaseModel):
-    """The run-time state of one `flag` declaration. The spec gives its default, rollout and
-    targets; operators change them here without a deploy.
-    """
-
-    id: uuid.UUID
-    key: str
-    description: str | None
-    status: enums.FlagStatus
-    rolloutPercent: decimal.Decimal
-    killed: bool
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.FeatureFlag) -> FeatureFlag:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            key=row.key,
-            description=row.description,
-            status=row.status,
-            rolloutPercent=row.rollout_percent,
-            killed=row.killed,
-            updatedAt=row.updated_at,
-        )
-
-
-class FlagTarget(BaseModel):
-    """Turns a flag on for one org, user, plan or segment, whatever its status."""
-
-    id: uuid.UUID
-    flag: uuid.UUID
-    kind: enums.TargetKind
-    value: str
-
-    @classmethod
-    def from_row(cls, row: models.FlagTarget) -> FlagTarget:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, flag=row.flag_id, kind=row.kind, value=row.value)
-
-
 class Invitation(BaseModel):
     """An invitation to join an organisation, sent to an email address."""
 
     id: uuid.UUID
     org: uuid.UUID
-    email: str
+    email: SafeStr
     role: enums.OrgRole
     status: enums.InvitationStatus
     invitedBy: uuid.UUID
-    expiresAt: datetime.datetime
-    createdAt: datetime.datetime
+    expiresAt: UtcDateTime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
@@ -327,7 +205,7 @@ class Job(BaseModel):
     """
 
     id: uuid.UUID
-    type: str
+    type: SafeStr
     payload: dict[str, Any]
     status: enums.JobStatus
     trigger: enums.JobTrigger
@@ -335,12 +213,12 @@ class Job(BaseModel):
     enqueuedBy: uuid.UUID | None
     attempts: int
     maxAttempts: int
-    scheduledAt: datetime.datetime
-    startedAt: datetime.datetime | None
-    finishedAt: datetime.datetime | None
-    lastError: str | None
-    dedupeKey: str | None
-    createdAt: datetime.datetime
+    scheduledAt: UtcDateTime
+    startedAt: UtcDateTime | None
+    finishedAt: UtcDateTime | None
+    lastError: SafeStr | None
+    dedupeKey: SafeStr | None
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Job) -> Job:
@@ -364,87 +242,12 @@ class Job(BaseModel):
         )
 
 
-class JobSchedule(BaseModel):
-    """The state of one `schedule` declaration at run time."""
-
-    id: uuid.UUID
-    name: str
-    type: str
-    cron: str | None
-    every: datetime.timedelta | None
-    paused: bool
-    lastRunAt: datetime.datetime | None
-    nextRunAt: datetime.datetime | None
-
-    @classmethod
-    def from_row(cls, row: models.JobSchedule) -> JobSchedule:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            name=row.name,
-            type=row.type,
-            cron=row.cron,
-            every=row.every,
-            paused=row.paused,
-            lastRunAt=row.last_run_at,
-            nextRunAt=row.next_run_at,
-        )
-
-
-class MetricDefinition(BaseModel):
-    """The run-time copy of one `metric` declaration, for reports and billing exports."""
-
-    id: uuid.UUID
-    key: str
-    name: str
-    unit: str
-    aggregation: str
-    period: enums.UsagePeriod | None
-    description: str | None
-
-    @classmethod
-    def from_row(cls, row: models.MetricDefinition) -> MetricDefinition:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            key=row.key,
-            name=row.name,
-            unit=row.unit,
-            aggregation=row.aggregation,
-            period=row.period,
-            description=row.description,
-        )
-
-
-class NotificationPreference(BaseModel):
-    """A user's choice for one channel (and optionally one notification): opted in or out."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    channel: enums.Channel
-    notification: str | None
-    enabled: bool
-
-    @classmethod
-    def from_row(cls, row: models.NotificationPreference) -> NotificationPreference:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            user=row.user_id,
-            channel=row.channel,
-            notification=row.notification,
-            enabled=row.enabled,
-        )
-
-
 class Org(BaseModel):
     """An organisation: the tenant boundary of every tenant-owned entity."""
 
     id: uuid.UUID
-    name: str
-    createdAt: datetime.datetime
+    name: SafeStr
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Org) -> Org:
@@ -452,51 +255,16 @@ class Org(BaseModel):
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
 
 
-class OrgChannelSetting(BaseModel):
-    """An organisation-wide switch for a channel: off means nobody in the org gets it."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: str | None
-
-    @classmethod
-    def from_row(cls, row: models.OrgChannelSetting) -> OrgChannelSetting:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            channel=row.channel,
-            enabled=row.enabled,
-            webhookUrl=row.webhook_url,
-        )
-
-
-class OrgMembership(BaseModel):
-    """A user's membership of an organisation, with the role held there."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    user: uuid.UUID
-    role: enums.OrgRole
-
-    @classmethod
-    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
-
-
 class OrgSettings(BaseModel):
     """The organisation's settings: one record per organisation."""
 
     id: uuid.UUID
     org: uuid.UUID
-    displayName: str | None
-    timezone: str
-    locale: str
+    displayName: SafeStr | None
+    timezone: SafeStr
+    locale: SafeStr
     privateByDefault: bool
-    updatedAt: datetime.datetime
+    updatedAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.OrgSettings) -> OrgSettings:
@@ -517,12 +285,12 @@ class Project(BaseModel):
 
     id: uuid.UUID
     org: uuid.UUID
-    name: str
-    description: str | None
+    name: SafeStr
+    description: SafeStr | None
     lead: uuid.UUID
     status: enums.ProjectStatus
     visibility: enums.ProjectVisibility
-    createdAt: datetime.datetime
+    createdAt: UtcDateTime
 
     @classmethod
     def from_row(cls, row: models.Project) -> Project:
@@ -539,111 +307,17 @@ class Project(BaseModel):
         )
 
 
-class SegmentMember(BaseModel):
-    """An organisation in a segment."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    segment: uuid.UUID
-
-    @classmethod
-    def from_row(cls, row: models.SegmentMember) -> SegmentMember:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, org=row.org_id, segment=row.segment_id)
-
-
-class Subscription(BaseModel):
-    """The plan an organisation is on (the `plan` declaration's name)."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    plan: str
-    status: enums.SubscriptionStatus
-    externalId: str | None
-    currentPeriodStart: datetime.datetime
-    currentPeriodEnd: datetime.datetime
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Subscription) -> Subscription:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            plan=row.plan,
-            status=row.status,
-            externalId=row.external_id,
-            currentPeriodStart=row.current_period_start,
-            currentPeriodEnd=row.current_period_end,
-            updatedAt=row.updated_at,
-        )
-
-
-class Template(BaseModel):
-    """A message template. `notification` declarations carry their own; organisations may
-    override one per notification and channel.
-    """
-
-    id: uuid.UUID
-    org: uuid.UUID
-    notification: str
-    channel: enums.Channel
-    locale: str
-    subject: str | None
-    body: str
-    variables: list[TemplateVariable]
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.Template) -> Template:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            notification=row.notification,
-            channel=row.channel,
-            locale=row.locale,
-            subject=row.subject,
-            body=row.body,
-            variables=[TemplateVariable.model_validate(v) for v in row.variables],
-            updatedAt=row.updated_at,
-        )
-
-
-class ThresholdCrossing(BaseModel):
-    """A threshold that was reached in a period, so that it is announced once."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    metric: str
-    periodStart: datetime.datetime
-    percent: int
-    at: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.ThresholdCrossing) -> ThresholdCrossing:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            metric=row.metric,
-            periodStart=row.period_start,
-            percent=row.percent,
-            at=row.at,
-        )
-
-
 class UsageRecord(BaseModel):
     """Some usage: a quantity of one metric, for an organisation (and the user behind it)."""
 
     id: uuid.UUID
     org: uuid.UUID
     user: uuid.UUID | None
-    metric: str
+    metric: SafeStr
     quantity: decimal.Decimal
-    at: datetime.datetime
-    source: str
-    idempotencyKey: str | None
+    at: UtcDateTime
+    source: SafeStr
+    idempotencyKey: SafeStr | None
 
     @classmethod
     def from_row(cls, row: models.UsageRecord) -> UsageRecord:
@@ -660,47 +334,6 @@ class UsageRecord(BaseModel):
         )
 
 
-class UsageSummary(BaseModel):
-    """Usage of one metric in one period, aggregated from the records."""
-
-    id: uuid.UUID
-    org: uuid.UUID
-    metric: str
-    period: enums.UsagePeriod
-    periodStart: datetime.datetime
-    value: decimal.Decimal
-    limit: int | None
-    updatedAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.UsageSummary) -> UsageSummary:
-        """The read model of a database row (secret fields left out)."""
-        return cls(
-            id=row.id,
-            org=row.org_id,
-            metric=row.metric,
-            period=row.period,
-            periodStart=row.period_start,
-            value=row.value,
-            limit=row.limit,
-            updatedAt=row.updated_at,
-        )
-
-
-class User(BaseModel):
-    """A person who can sign in."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    createdAt: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: models.User) -> User:
-        """The read model of a database row (secret fields left out)."""
-        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
-
-
 class AssignmentPage(BaseModel):
     """One page of `Assignment` items, and how many there are in all."""
 
@@ -710,37 +343,10 @@ class AssignmentPage(BaseModel):
     size: int
 
 
-class AuditEntryPage(BaseModel):
-    """One page of `AuditEntry` items, and how many there are in all."""
-
-    items: list[AuditEntry]
-    total: int
-    page: int
-    size: int
-
-
-class DeliveryPage(BaseModel):
-    """One page of `Delivery` items, and how many there are in all."""
-
-    items: list[Delivery]
-    total: int
-    page: int
-    size: int
-
-
 class ExperimentPage(BaseModel):
     """One page of `Experiment` items, and how many there are in all."""
 
     items: list[Experiment]
-    total: int
-    page: int
-    size: int
-
-
-class FeatureFlagPage(BaseModel):
-    """One page of `FeatureFlag` items, and how many there are in all."""
-
-    items: list[FeatureFlag]
     total: int
     page: int
     size: int
@@ -759,33 +365,6 @@ class JobPage(BaseModel):
     """One page of `Job` items, and how many there are in all."""
 
     items: list[Job]
-    total: int
-    page: int
-    size: int
-
-
-class JobSchedulePage(BaseModel):
-    """One page of `JobSchedule` items, and how many there are in all."""
-
-    items: list[JobSchedule]
-    total: int
-    page: int
-    size: int
-
-
-class NotificationPreferencePage(BaseModel):
-    """One page of `NotificationPreference` items, and how many there are in all."""
-
-    items: list[NotificationPreference]
-    total: int
-    page: int
-    size: int
-
-
-class OrgMembershipPage(BaseModel):
-    """One page of `OrgMembership` items, and how many there are in all."""
-
-    items: list[OrgMembership]
     total: int
     page: int
     size: int
@@ -818,57 +397,12 @@ class UsageRecordPage(BaseModel):
     size: int
 
 
-class UsageSummaryPage(BaseModel):
-    """One page of `UsageSummary` items, and how many there are in all."""
-
-    items: list[UsageSummary]
-    total: int
-    page: int
-    size: int
-
-
-class AddFlagTargetV1Input(BaseModel):
-    """The input of command `addFlagTarget v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: Annotated[str, Field(min_length=1, max_length=80)]
-    kind: enums.TargetKind
-    value: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class AddToSegmentV1Input(BaseModel):
-    """The input of command `addToSegment v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    segment: uuid.UUID
-    org: uuid.UUID
-
-
-class ChangePlanV1Input(BaseModel):
-    """The input of command `changePlan v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    plan: Annotated[str, Field(min_length=1, max_length=80)]
-
-
-class ChangeRoleV1Input(BaseModel):
-    """The input of command `changeRole v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-    role: enums.OrgRole
-
-
 class CreateOrgV1Input(BaseModel):
     """The input of command `createOrg v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
 
 class CreateOrgSettingsV1Input(BaseModel):
@@ -876,9 +410,9 @@ class CreateOrgSettingsV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    displayName: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    locale: Annotated[str, Field(pattern="^[a-z]{2}$")] | None = None
+    displayName: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+    timezone: Annotated[SafeStr, Field(min_length=1, max_length=64)] | None = None
+    locale: Annotated[SafeStr, Field(pattern="^[a-z]{2}$")] | None = None
     privateByDefault: bool | None = None
 
 
@@ -887,17 +421,9 @@ class CreateProjectV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    description: str | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+    description: SafeStr | None = None
     visibility: enums.ProjectVisibility | None = None
-
-
-class DeleteOrgV1Input(BaseModel):
-    """The input of command `deleteOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    confirmName: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class DeleteProjectV1Input(BaseModel):
@@ -906,32 +432,6 @@ class DeleteProjectV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-
-
-class EnqueueJobV1Input(BaseModel):
-    """The input of command `enqueueJob v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Annotated[str, Field(min_length=1, max_length=80)]
-    payload: dict[str, Any]
-    runAt: datetime.datetime | None = None
-    dedupeKey: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class EvaluateFlagsV1Input(BaseModel):
-    """The input of query `evaluateFlags v1`."""
-
-
-class ExportAuditEntriesV1Input(BaseModel):
-    """The input of command `exportAuditEntries v1`."""
-
-    model_config = ConfigDict(extra="forbid", validate_by_name=True)
-
-    from_: datetime.datetime = Field(alias="from")
-    to: datetime.datetime
-    event: str | None = None
-    format: enums.AuditExportFormat | None = None
 
 
 class GetAuditEntryV1Input(BaseModel):
@@ -946,14 +446,6 @@ class GetAuditExportV1Input(BaseModel):
     id: uuid.UUID
 
 
-class GetAuditSettingsV1Input(BaseModel):
-    """The input of query `getAuditSettings v1`."""
-
-
-class GetBillingProfileV1Input(BaseModel):
-    """The input of query `getBillingProfile v1`."""
-
-
 class GetJobV1Input(BaseModel):
     """The input of query `getJob v1`."""
 
@@ -966,110 +458,30 @@ class GetProjectV1Input(BaseModel):
     id: uuid.UUID
 
 
-class GetSubscriptionV1Input(BaseModel):
-    """The input of query `getSubscription v1`."""
-
-
-class GetUsageV1Input(BaseModel):
-    """The input of query `getUsage v1`."""
-
-    model_config = ConfigDict(validate_by_name=True)
-
-    metric: str | None = None
-    period: enums.UsagePeriod | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class GetVariantV1Input(BaseModel):
-    """The input of query `getVariant v1`."""
-
-    experiment: Annotated[str, Field(min_length=1, max_length=80)]
-
-
-class InviteMemberV1Input(BaseModel):
-    """The input of command `inviteMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-
-
-class KillFlagV1Input(BaseModel):
-    """The input of command `killFlag v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: Annotated[str, Field(min_length=1, max_length=80)]
-    reason: Annotated[str, Field(min_length=1, max_length=300)]
-
-
-class LeaveOrgV1Input(BaseModel):
-    """The input of command `leaveOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    org: uuid.UUID
-
-
 class ListAssignmentsV1Input(BaseModel):
     """The input of query `listAssignments v1`."""
 
     experiment: uuid.UUID
-    variant: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    variant: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListAuditEntriesV1Input(BaseModel):
-    """The input of query `listAuditEntries v1`."""
-
-    targetType: str | None = None
-    targetId: str | None = None
-
-
-class ListDeadJobsV1Input(BaseModel):
-    """The input of query `listDeadJobs v1`."""
-
-    type: str | None = None
-
-
-class ListDeliveriesV1Input(BaseModel):
-    """The input of query `listDeliveries v1`."""
-
-    status: enums.DeliveryStatus | None = None
-    channel: enums.Channel | None = None
-    notification: str | None = None
 
 
 class ListExperimentsV1Input(BaseModel):
     """The input of query `listExperiments v1`."""
 
     status: enums.ExperimentStatus | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListFlagsV1Input(BaseModel):
-    """The input of query `listFlags v1`."""
-
-    status: enums.FlagStatus | None = None
-
-
-class ListInboxV1Input(BaseModel):
-    """The input of query `listInbox v1`."""
-
-    unreadOnly: bool | None = None
 
 
 class ListInvitationsV1Input(BaseModel):
     """The input of query `listInvitations v1`."""
 
     status: enums.InvitationStatus | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1078,36 +490,16 @@ class ListJobsV1Input(BaseModel):
     """The input of query `listJobs v1`."""
 
     status: enums.JobStatus | None = None
-    type: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    type: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class ListMembersV1Input(BaseModel):
-    """The input of query `listMembers v1`."""
-
-
-class ListMetricsV1Input(BaseModel):
-    """The input of query `listMetrics v1`."""
-
-
-class ListMyInvitationsV1Input(BaseModel):
-    """The input of query `listMyInvitations v1`."""
-
-
-class ListMyMembershipsV1Input(BaseModel):
-    """The input of query `listMyMemberships v1`."""
-
-
-class ListMyPreferencesV1Input(BaseModel):
-    """The input of query `listMyPreferences v1`."""
 
 
 class ListOrgSettingsV1Input(BaseModel):
     """The input of query `listOrgSettings v1`."""
 
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
 
@@ -1118,13 +510,9 @@ class ListProjectsV1Input(BaseModel):
     status: enums.ProjectStatus | None = None
     visibility: enums.ProjectVisibility | None = None
     lead: uuid.UUID | None = None
-    q: str | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    q: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class ListSchedulesV1Input(BaseModel):
-    """The input of query `listSchedules v1`."""
 
 
 class ListUsageRecordsV1Input(BaseModel):
@@ -1132,25 +520,13 @@ class ListUsageRecordsV1Input(BaseModel):
 
     model_config = ConfigDict(validate_by_name=True)
 
-    metric: str | None = None
+    metric: SafeStr | None = None
     user: uuid.UUID | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    from_: UtcDateTime | None = Field(default=None, alias="from")
+    to: UtcDateTime | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
-
-
-class MarkReadV1Input(BaseModel):
-    """The input of command `markRead v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    deliveries: list[uuid.UUID]
-
-
-class MeV1Input(BaseModel):
-    """The input of query `me v1`."""
 
 
 class ProjectFlowArchiveInput(BaseModel):
@@ -1174,156 +550,8 @@ class ProjectReportV1Input(BaseModel):
 
     model_config = ConfigDict(validate_by_name=True)
 
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class RecordExposureV1Input(BaseModel):
-    """The input of command `recordExposure v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    experiment: Annotated[str, Field(min_length=1, max_length=80)]
-
-
-class RecordThresholdCrossingV1Input(BaseModel):
-    """The input of command `recordThresholdCrossing v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    metric: Annotated[str, Field(min_length=1, max_length=80)]
-    periodStart: datetime.datetime
-    percent: Annotated[int, Field(ge=1)]
-
-
-class RecordUsageV1Input(BaseModel):
-    """The input of command `recordUsage v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    metric: Annotated[str, Field(min_length=1, max_length=80)]
-    quantity: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=4)]
-    idempotencyKey: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class RegisterUserV1Input(BaseModel):
-    """The input of command `registerUser v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RemoveMemberV1Input(BaseModel):
-    """The input of command `removeMember v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    membership: uuid.UUID
-
-
-class RenameOrgV1Input(BaseModel):
-    """The input of command `renameOrg v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class RetryDeliveryV1Input(BaseModel):
-    """The input of command `retryDelivery v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    delivery: uuid.UUID
-
-
-class SaveTemplateV1Input(BaseModel):
-    """The input of command `saveTemplate v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    notification: Annotated[str, Field(min_length=1, max_length=80)]
-    channel: enums.Channel
-    locale: Annotated[str, Field(pattern="^[a-z]{2}$")]
-    subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    body: str
-
-
-class SearchAuditEntriesV1Input(BaseModel):
-    """The input of query `searchAuditEntries v1`."""
-
-    model_config = ConfigDict(validate_by_name=True)
-
-    actorKind: enums.ActorKind | None = None
-    actorId: str | None = None
-    event: str | None = None
-    targetType: str | None = None
-    targetId: str | None = None
-    from_: datetime.datetime | None = Field(default=None, alias="from")
-    to: datetime.datetime | None = None
-
-
-class SetOrgChannelV1Input(BaseModel):
-    """The input of command `setOrgChannel v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    enabled: bool
-    webhookUrl: Annotated[str, Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$")] | None = None
-
-
-class SetPreferenceV1Input(BaseModel):
-    """The input of command `setPreference v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: enums.Channel
-    notification: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-    enabled: bool
-
-
-class SetSchedulePausedV1Input(BaseModel):
-    """The input of command `setSchedulePaused v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    paused: bool
-
-
-class UpdateAuditSettingsV1Input(BaseModel):
-    """The input of command `updateAuditSettings v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    retention: datetime.timedelta
-    privacy: enums.AuditPrivacy
-
-
-class UpdateBillingProfileV1Input(BaseModel):
-    """The input of command `updateBillingProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    legalName: Annotated[str, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    taxId: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
-
-
-class UpdateFlagV1Input(BaseModel):
-    """The input of command `updateFlag v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: Annotated[str, Field(min_length=1, max_length=80)]
-    status: enums.FlagStatus
-    rolloutPercent: Annotated[
-        decimal.Decimal,
-        Field(max_digits=5, decimal_places=2, ge=0, le=100),
-    ] | None = None
+    from_: UtcDateTime | None = Field(default=None, alias="from")
+    to: UtcDateTime | None = None
 
 
 class UpdateOrgSettingsV1Input(BaseModel):
@@ -1332,18 +560,10 @@ class UpdateOrgSettingsV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    displayName: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    locale: Annotated[str, Field(pattern="^[a-z]{2}$")] | None = None
+    displayName: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+    timezone: Annotated[SafeStr, Field(min_length=1, max_length=64)] | None = None
+    locale: Annotated[SafeStr, Field(pattern="^[a-z]{2}$")] | None = None
     privateByDefault: bool | None = None
-
-
-class UpdateProfileV1Input(BaseModel):
-    """The input of command `updateProfile v1`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class UpdateProjectV1Input(BaseModel):
@@ -1352,16 +572,6 @@ class UpdateProjectV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    description: str | None = None
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+    description: SafeStr | None = None
     visibility: enums.ProjectVisibility | None = None
-
-
-class InviteMemberV2Input(BaseModel):
-    """The input of command `inviteMember v2`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[str, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
-    role: enums.OrgRole
-    validFor: datetime.timedelta | None = None
