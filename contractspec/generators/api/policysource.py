@@ -157,10 +157,9 @@ def _flow(flow: Flow, access: AccessModel) -> list[str]:
             else "True"
         states = ", ".join(f"enums.{flow.enum}.{s}" for s in t.sources)
         states = f"({states},)" if len(t.sources) == 1 else f"({states})"
-        state: Cond = f"row.{flow.column} in {states}"
-        if len(state) > 80:  # one source per line rather than a line over 100 columns
-            state = Combo("or", [f"row.{flow.column} == enums.{flow.enum}.{s}"
-                                 for s in t.sources])
+        member = f"row.{flow.column} in {states}"
+        state: Cond = member if len(member) <= 80 else Combo(  # else one source per line
+            "or", [f"row.{flow.column} == enums.{flow.enum}.{s}" for s in t.sources])
         when: Cond = Combo("and", [state, _python(access, where, t.decl.when, flow.entity)]) \
             if t.decl.when is not None else state
         who = f"`{expr_text(t.decl.by)}`" if t.decl.by else "anyone who may read the record"
