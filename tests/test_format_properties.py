@@ -45,6 +45,8 @@ def repository_specs() -> list[Path]:
     found = []
     for path in sorted(REPO.rglob("*.cspec")):
         parts = path.relative_to(REPO).parts
+        if not path.is_file():  # a generated app's `.cspec` folder
+            continue
         if _SKIPPED_DIRS.intersection(parts) or parts[:2] == ("benchmarks", "out"):
             continue
         if "/".join(parts) in INTENTIONALLY_BROKEN:

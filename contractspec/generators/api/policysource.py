@@ -157,7 +157,9 @@ def _flow(flow: Flow, access: AccessModel) -> list[str]:
             else "True"
         states = ", ".join(f"enums.{flow.enum}.{s}" for s in t.sources)
         states = f"({states},)" if len(t.sources) == 1 else f"({states})"
-        state: Cond = f"row.{flow.column} in {states}"
+        member = f"row.{flow.column} in {states}"
+        state: Cond = member if len(member) <= 80 else Combo(  # else one source per line
+            "or", [f"row.{flow.column} == enums.{flow.enum}.{s}" for s in t.sources])
         when: Cond = Combo("and", [state, _python(access, where, t.decl.when, flow.entity)]) \
             if t.decl.when is not None else state
         who = f"`{expr_text(t.decl.by)}`" if t.decl.by else "anyone who may read the record"
@@ -167,8 +169,11 @@ def _flow(flow: Flow, access: AccessModel) -> list[str]:
                       f"When `{t.name}` applies: from {', '.join(t.sources)}"
                       + (f", when `{expr_text(t.decl.when)}`" if t.decl.when else "") + ".",
                       [_return(when)])
-        checks.append(f"{I2}({py_str(t.name)}, {t.guard}(actor, row) and "
-                      f"{t.condition}(actor, row)),")
+        check = f"{I2}({py_str(t.name)}, {t.guard}(actor, row) and {t.condition}(actor, row)),"
+        if len(check) > 100:
+            check = (f"{I2}({py_str(t.name)}, {t.guard}(actor, row)\n"
+                     f"{I2} and {t.condition}(actor, row)),")
+        checks.append(check)
     lines += _def(f"def {flow.allowed}(actor: Actor, row: {model}) -> list[str]:",
                   f"The transitions of `{flow.name}` open to the actor on this record now.",
                   [f"{I1}return [name for name, ok in (", *checks, f"{I1}) if ok]"])

@@ -357,7 +357,10 @@ class RoutesWriter:
                           if e.code == f"{access.table.entity.name}NotFound"), None)
             args = ["session", f"models.{access.table.class_name}", f"data.{f.attr}", "actor",
                     *([f"errors.{error}"] if error else [])]
-            lines += call("", "_require", args, I1)
+            if f.optional:  # an absent optional reference names nothing to check
+                lines += [f"{I1}if data.{f.attr} is not None:", *call("", "_require", args, I2)]
+            else:
+                lines += call("", "_require", args, I1)
         return lines
 
     def emit(self, op: Operation, indent: str) -> list[str]:

@@ -279,7 +279,8 @@ class RevisionWriter:
                 args = [a if not a.startswith("nullable=") else "nullable=True" for a in args]
                 guards += [f"{I1}_require_values({py_str(name)}, {py_str(col)})"]
                 b_up += call("batch_op.", "alter_column", [py_str(col), "nullable=False",
-                                                           f"existing_type={spec['type']}"], I2)
+                                                           _typed("existing_type", spec["type"])],
+                             I2)
             a_up += _add_column(args)
             a_down = call("batch_op.", "drop_column", [py_str(col)], I2) + a_down
         for col, before in pairs.items():
@@ -289,9 +290,10 @@ class RevisionWriter:
                 continue
             self.changes.append(f"alter column {name}.{col}: {', '.join(differ)}")
             a_up += call("batch_op.", "alter_column",
-                         [py_str(col), *_settings(differ, n), f"existing_type={o['type']}"], I2)
+                         [py_str(col), *_settings(differ, n), _typed("existing_type", o["type"])],
+                         I2)
             a_down = call("batch_op.", "alter_column",
-                          [py_str(col), *_settings(differ, o), f"existing_type={n['type']}"],
+                          [py_str(col), *_settings(differ, o), _typed("existing_type", n["type"])],
                           I2) + a_down
         for col in dropped:
             spec = old["columns"][col]
@@ -416,7 +418,18 @@ def _add_column(args: list[str]) -> list[str]:
 
 def _settings(keys: list[str], column: dict[str, Any]) -> list[str]:
     """`alter_column` arguments setting these properties of a snapshot column."""
-    return [f"{'type_' if key == 'type' else key}={column[key]}" for key in keys]
+    return [_typed("type_", column[key]) if key == "type" else f"{key}={column[key]}"
+            for key in keys]
+
+
+def _typed(key: str, type_text: str) -> str:
+    """`key=type` as an `alter_column` argument; a long `sa.Enum(...)` spans lines, one value
+    per line, so that the migration stays within 100 columns."""
+    text = f"{key}={type_text}"
+    if len(I3) + len(text) + 1 <= 100 or not type_text.startswith("sa.Enum("):
+        return text
+    args = type_text[len("sa.Enum("):-1].split(", ")
+    return "\n".join([f"{key}=sa.Enum(", *(f"{I3}{INDENT}{a}," for a in args), f"{I3})"])
 
 
 def _batch(table: str, body: list[str]) -> list[str]:

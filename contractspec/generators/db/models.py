@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from contractspec.generators.db.naming import member_name, py_str
 from contractspec.generators.db.schema import Column, EnumType, Relationship, Schema, Table
 
@@ -19,6 +21,9 @@ def docstring(text: str | None, indent: str) -> list[str]:
     lines = body.splitlines()
     if len(lines) == 1 and len(indent) + len(body) + 6 <= WIDTH:
         return [f'{indent}"""{body}"""']
+    room = WIDTH - len(indent) - 3  # a line too long for the width is wrapped
+    lines = [part for line in lines
+             for part in (textwrap.wrap(line, room) if len(line) > room else [line])]
     return [f'{indent}"""{lines[0]}', *[f"{indent}{ln}".rstrip() for ln in lines[1:]],
             f'{indent}"""']
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import textwrap
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -308,7 +309,9 @@ def _str(text: str) -> str:
 
 def _docstring(text: str, indent: str) -> str:
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
-    lines = text.splitlines()
+    width = 100 - len(indent)  # long lines are wrapped to stay within 100 columns
+    lines = [part for line in text.splitlines()
+             for part in (textwrap.wrap(line, width - 3) if len(line) > width - 6 else [line])]
     if len(lines) == 1:
         return f'{indent}"""{text}"""'
     body = "\n".join(f"{indent}{line}" if line else "" for line in lines)

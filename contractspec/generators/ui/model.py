@@ -154,7 +154,9 @@ def _page(sym: Symbol, table: Table, tables: dict[str, Table], operations: list[
         fields[f.name] = _field(f, column, tables)
     key = next(fields[f.name] for f in entity.fields if f.attribute("id") is not None
                and f.name in fields)
-    texts = [fl for fl in fields.values() if fl.parse == "str" and fl is not key]
+    strings = {f.name for f in entity.fields if f.name in fields
+               and getattr(access.column(table, f), "py_type", None) == "str"}
+    texts = [fl for fl in fields.values() if fl.name in strings and fl is not key]
     label = next((fl for n in LABEL_NAMES for fl in texts if fl.name == n),
                  texts[0] if texts else None)
     mine = [op for op in operations if op.entity is not None

@@ -83,6 +83,14 @@ def _names(fields: list[str]) -> str:
     return "(" + "".join(f"{py_str(n)}, " for n in fields).rstrip(" ") + ")"
 
 
+def _assign(var: str, fields: list[str]) -> list[str]:
+    """`var = (names)` on one line when it fits, else one name per line."""
+    flat = f"{I1}{var} = {_names(fields)}"
+    if len(flat) <= 99:
+        return [flat]
+    return [f"{I1}{var} = (", *(f"{I2}{py_str(n)}," for n in fields), f"{I1})"]
+
+
 # ---- one entity: lookups, labels, choices, the record page, transitions, actions ----------
 
 
@@ -155,7 +163,7 @@ def _detail(page: Page, e: str, cls: str, slug: str) -> list[str]:
              f"{' ' * (len(e) + 10)}actor: ActorDep) -> Response:",
              f'{I1}"""The page of one `{page.entity.name}`{shaped}."""',
              *_guard(), f"{I1}row = _{e}(session, actor, key)", f"{I1}if row is None:",
-             f"{I2}return _not_found(request, actor)", f"{I1}names = {_names(names)}",
+             f"{I2}return _not_found(request, actor)", *_assign("names", names),
              f"{I1}labels = _{e}_labels(session, actor, [row], names)",
              f"{I1}buttons: list[tuple[str, str]] = []"]
     for flow in page.flows:
@@ -263,9 +271,9 @@ def _list(view: ir.ViewDecl, page: Page) -> list[str]:
                   f"{I2}query = query.where({cls}.{f.attr} == {var})"]
     lines.append(f"{I1}q = params.get(\"q\", \"\").strip()")
     if search:
-        found = ", ".join(f"{cls}.{f.attr}.ilike(pattern, escape=\"\\\\\")" for f in search)
+        found = [f"{cls}.{f.attr}.ilike(pattern, escape=\"\\\\\")" for f in search]
         lines += [f"{I1}if q:", f"{I2}pattern = web.like(q)",
-                  *_call(I2, "query = query.where(sa.or_", [found], "))")]
+                  *_call(I2, "query = query.where(sa.or_", found, "))")]
     lines += [f"{I1}total = session.scalar(sa.select(sa.func.count()).select_from("
               "query.subquery())) or 0",
               f"{I1}pages = max(1, -(-total // web.PAGE_SIZE))",
@@ -273,7 +281,7 @@ def _list(view: ir.ViewDecl, page: Page) -> list[str]:
               f"{I1}rows = session.scalars(query.order_by({order}{cls}.{page.key.attr})",
               f"{I1}                      .limit(web.PAGE_SIZE).offset((page - 1) * web.PAGE_SIZE))"
               ".all()",
-              f"{I1}columns = {_names(columns)}",
+              *_assign("columns", columns),
               f"{I1}labels = _{e}_labels(session, actor, rows, columns)",
               f"{I1}options = _{e}_options(session, actor, {_names([f.name for f in filters])})",
               f"{I1}filters = [{{\"name\": n, \"label\": {e.upper()}_FIELDS[n][0], "
@@ -315,7 +323,7 @@ def _board(view: ir.ViewDecl, page: Page) -> list[str]:
              f"{I1}rows = session.scalars(sa.select({cls}).where(policies.readable({cls}, actor))",
              f"{I1}                      .order_by({order}{cls}.{page.key.attr})"
              ".limit(web.BOARD_LIMIT)).all()",
-             f"{I1}card = {_names(card)}",
+             *_assign("card", card),
              f"{I1}labels = _{e}_labels(session, actor, rows, card)"]
     if group.choice:
         lines.append(f"{I1}groups = _{e}_options(session, actor, "
@@ -438,9 +446,8 @@ def _create(view: ir.ViewDecl, page: Page, op: Operation, e: str, fn: str, path:
             f"{' ' * (len(fn) + 12)}actor: ActorDep) -> Response:",
             f'{I1}"""Create a `{page.entity.name}` with `{op.decl.name}`."""', *_guard(),
             *_submitted(f"{const}_CREATE"), f"{I1}try:",
-            f"{I2}created = api.{op.function}(schemas.{op.input.name}.model_validate(data), "
-            "session,",
-            f"{I2}                {' ' * len(op.function)}actor)",
+            *_call(I2, f"created = api.{op.function}",
+                   [f"schemas.{op.input.name}.model_validate(data)", "session", "actor"]),
             *_problems(),
             f"{I2}return web.redirect(f\"/ui/{page.slug}/{{created.{page.key.name}}}\", "
             "\"Saved.\")",
