@@ -27,10 +27,11 @@ def _metering_data(program: ir.Program) -> tuple[str, str, str]:
     plans = []
     for module in program.modules:
         for plan in module.plans:
-            limits = ", ".join(f"{py_str(limit.metric.name.rsplit('.', 1)[-1])}: "
-                               f"({limit.amount}, {py_str(limit.period.name)})"
-                               for limit in plan.limits)
-            plans.append(f"    {py_str(plan.name)}: {{{limits}}},")
+            limits = [f"{py_str(limit.metric.name.rsplit('.', 1)[-1])}: "
+                      f"({limit.amount}, {py_str(limit.period.name)})" for limit in plan.limits]
+            one = f"    {py_str(plan.name)}: {{{', '.join(limits)}}},"
+            plans.append(one if len(one) <= 100 else f"    {py_str(plan.name)}: {{\n"
+                         + "".join(f"        {limit},\n" for limit in limits) + "    },")
     sources = [f"    {py_str(m.name)}: {py_str(m.source.name)},"
                for module in program.modules for m in module.metrics if m.source is not None]
     return (("{\n" + "\n".join(metrics) + "\n}") if metrics else "{}",

@@ -94,6 +94,26 @@ def _member_ids(actor: Actor) -> sa.Select[Any]:
 # ---- operations -------------------------------------------------------------------------
 
 
+def may_accept_invitation_v1(actor: Actor) -> bool:
+    """`acceptInvitation v1`: `not authenticated`."""
+    return not True
+
+
+def may_accept_my_invitation_v1(actor: Actor) -> bool:
+    """`acceptMyInvitation v1`: `authenticated`."""
+    return True
+
+
+def may_change_plan_v1(actor: Actor) -> bool:
+    """`changePlan v1`: `manage_plans`."""
+    return actor.can("manage_plans")
+
+
+def may_change_role_v1(actor: Actor) -> bool:
+    """`changeRole v1`: `manage_members`."""
+    return actor.can("manage_members")
+
+
 def may_create_agent_v1(actor: Actor) -> bool:
     """`createAgent v1`: `manage_agents`."""
     return actor.can("manage_agents")
@@ -149,6 +169,21 @@ def may_delete_agent_tool_v1(actor: Actor) -> bool:
     return actor.can("manage_agents")
 
 
+def may_delete_org_v1(actor: Actor) -> bool:
+    """`deleteOrg v1`: `delete_org`."""
+    return actor.can("delete_org")
+
+
+def may_enqueue_job_v1(actor: Actor) -> bool:
+    """`enqueueJob v1`: `enqueue_jobs`."""
+    return actor.can("enqueue_jobs")
+
+
+def may_export_audit_entries_v1(actor: Actor) -> bool:
+    """`exportAuditEntries v1`: `export_audit`."""
+    return actor.can("export_audit")
+
+
 def may_get_agent_v1(actor: Actor) -> bool:
     """`getAgent v1`: `view_runs`."""
     return actor.can("view_runs")
@@ -164,6 +199,16 @@ def may_get_audit_export_v1(actor: Actor) -> bool:
     return actor.can("export_audit")
 
 
+def may_get_audit_settings_v1(actor: Actor) -> bool:
+    """`getAuditSettings v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_get_billing_profile_v1(actor: Actor) -> bool:
+    """`getBillingProfile v1`: `view_billing`."""
+    return actor.can("view_billing")
+
+
 def may_get_job_v1(actor: Actor) -> bool:
     """`getJob v1`: `view_jobs or enqueue_jobs`."""
     return actor.can("view_jobs") or actor.can("enqueue_jobs")
@@ -172,6 +217,11 @@ def may_get_job_v1(actor: Actor) -> bool:
 def may_get_run_v1(actor: Actor) -> bool:
     """`getRun v1`: `view_runs`."""
     return actor.can("view_runs")
+
+
+def may_get_subscription_v1(actor: Actor) -> bool:
+    """`getSubscription v1`: `view_billing`."""
+    return actor.can("view_billing")
 
 
 def may_get_ticket_v1(actor: Actor) -> bool:
@@ -184,6 +234,21 @@ def may_get_tool_v1(actor: Actor) -> bool:
     return actor.can("view_runs")
 
 
+def may_get_usage_v1(actor: Actor) -> bool:
+    """`getUsage v1`: `view_billing`."""
+    return actor.can("view_billing")
+
+
+def may_invite_member_v1(actor: Actor) -> bool:
+    """`inviteMember v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_leave_org_v1(actor: Actor) -> bool:
+    """`leaveOrg v1`: `authenticated`."""
+    return True
+
+
 def may_list_agent_tools_v1(actor: Actor) -> bool:
     """`listAgentTools v1`: `view_runs`."""
     return actor.can("view_runs")
@@ -194,6 +259,26 @@ def may_list_agents_v1(actor: Actor) -> bool:
     return actor.can("view_runs")
 
 
+def may_list_audit_entries_v1(actor: Actor) -> bool:
+    """`listAuditEntries v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_list_dead_jobs_v1(actor: Actor) -> bool:
+    """`listDeadJobs v1`: `view_jobs`."""
+    return actor.can("view_jobs")
+
+
+def may_list_deliveries_v1(actor: Actor) -> bool:
+    """`listDeliveries v1`: `view_deliveries`."""
+    return actor.can("view_deliveries")
+
+
+def may_list_inbox_v1(actor: Actor) -> bool:
+    """`listInbox v1`: `authenticated`."""
+    return True
+
+
 def may_list_invitations_v1(actor: Actor) -> bool:
     """`listInvitations v1`: `invite_members`."""
     return actor.can("invite_members")
@@ -202,6 +287,31 @@ def may_list_invitations_v1(actor: Actor) -> bool:
 def may_list_jobs_v1(actor: Actor) -> bool:
     """`listJobs v1`: `view_jobs`."""
     return actor.can("view_jobs")
+
+
+def may_list_members_v1(actor: Actor) -> bool:
+    """`listMembers v1`: `member or admin or owner`."""
+    return actor.can("member") or actor.can("admin") or actor.can("owner")
+
+
+def may_list_metrics_v1(actor: Actor) -> bool:
+    """`listMetrics v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_invitations_v1(actor: Actor) -> bool:
+    """`listMyInvitations v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_memberships_v1(actor: Actor) -> bool:
+    """`listMyMemberships v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_preferences_v1(actor: Actor) -> bool:
+    """`listMyPreferences v1`: `authenticated`."""
+    return True
 
 
 def may_list_run_logs_v1(actor: Actor) -> bool:
@@ -217,6 +327,11 @@ def may_list_run_steps_v1(actor: Actor) -> bool:
 def may_list_runs_v1(actor: Actor) -> bool:
     """`listRuns v1`: `view_runs`."""
     return actor.can("view_runs")
+
+
+def may_list_schedules_v1(actor: Actor) -> bool:
+    """`listSchedules v1`: `view_jobs`."""
+    return actor.can("view_jobs")
 
 
 def may_list_ticket_comments_v1(actor: Actor) -> bool:
@@ -244,14 +359,109 @@ def may_list_usage_records_v1(actor: Actor) -> bool:
     return actor.can("view_billing")
 
 
+def may_mark_read_v1(actor: Actor) -> bool:
+    """`markRead v1`: `authenticated`."""
+    return True
+
+
+def may_me_v1(actor: Actor) -> bool:
+    """`me v1`: `authenticated`."""
+    return True
+
+
+def may_record_threshold_crossing_v1(actor: Actor) -> bool:
+    """`recordThresholdCrossing v1`: `record_usage`."""
+    return actor.can("record_usage")
+
+
+def may_record_usage_v1(actor: Actor) -> bool:
+    """`recordUsage v1`: `record_usage`."""
+    return actor.can("record_usage")
+
+
+def may_remove_member_v1(actor: Actor) -> bool:
+    """`removeMember v1`: `manage_members`."""
+    return actor.can("manage_members")
+
+
+def may_rename_org_v1(actor: Actor) -> bool:
+    """`renameOrg v1`: `manage_org`."""
+    return actor.can("manage_org")
+
+
+def may_retry_delivery_v1(actor: Actor) -> bool:
+    """`retryDelivery v1`: `view_deliveries`."""
+    return actor.can("view_deliveries")
+
+
+def may_revoke_invitation_v1(actor: Actor) -> bool:
+    """`revokeInvitation v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_save_template_v1(actor: Actor) -> bool:
+    """`saveTemplate v1`: `manage_templates`."""
+    return actor.can("manage_templates")
+
+
+def may_search_audit_entries_v1(actor: Actor) -> bool:
+    """`searchAuditEntries v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_set_org_channel_v1(actor: Actor) -> bool:
+    """`setOrgChannel v1`: `manage_channels`."""
+    return actor.can("manage_channels")
+
+
+def may_set_preference_v1(actor: Actor) -> bool:
+    """`setPreference v1`: `authenticated`."""
+    return True
+
+
+def may_set_schedule_paused_v1(actor: Actor) -> bool:
+    """`setSchedulePaused v1`: `manage_jobs`."""
+    return actor.can("manage_jobs")
+
+
+def may_sign_up_v1(actor: Actor) -> bool:
+    """`signUp v1`: `not authenticated`."""
+    return not True
+
+
+def may_switch_org_v1(actor: Actor) -> bool:
+    """`switchOrg v1`: `authenticated`."""
+    return True
+
+
 def may_update_agent_v1(actor: Actor) -> bool:
     """`updateAgent v1`: `manage_agents`."""
     return actor.can("manage_agents")
 
 
+def may_update_audit_settings_v1(actor: Actor) -> bool:
+    """`updateAuditSettings v1`: `configure_audit`."""
+    return actor.can("configure_audit")
+
+
+def may_update_billing_profile_v1(actor: Actor) -> bool:
+    """`updateBillingProfile v1`: `manage_billing`."""
+    return actor.can("manage_billing")
+
+
+def may_update_profile_v1(actor: Actor) -> bool:
+    """`updateProfile v1`: `authenticated`."""
+    return True
+
+
 def may_update_tool_v1(actor: Actor) -> bool:
     """`updateTool v1`: `manage_tools`."""
     return actor.can("manage_tools")
+
+
+def may_invite_member_v2(actor: Actor) -> bool:
+    """`inviteMember v2`: `invite_members`."""
+    return actor.can("invite_members")
 
 
 # ---- records: the organisation's, and the spec's rules ----------------------------------

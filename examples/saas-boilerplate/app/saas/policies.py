@@ -86,6 +86,36 @@ def _member_ids(actor: Actor) -> sa.Select[Any]:
 # ---- operations -------------------------------------------------------------------------
 
 
+def may_accept_invitation_v1(actor: Actor) -> bool:
+    """`acceptInvitation v1`: `not authenticated`."""
+    return not True
+
+
+def may_accept_my_invitation_v1(actor: Actor) -> bool:
+    """`acceptMyInvitation v1`: `authenticated`."""
+    return True
+
+
+def may_add_flag_target_v1(actor: Actor) -> bool:
+    """`addFlagTarget v1`: `manage_flags`."""
+    return actor.can("manage_flags")
+
+
+def may_add_to_segment_v1(actor: Actor) -> bool:
+    """`addToSegment v1`: `manage_flags`."""
+    return actor.can("manage_flags")
+
+
+def may_change_plan_v1(actor: Actor) -> bool:
+    """`changePlan v1`: `manage_plans`."""
+    return actor.can("manage_plans")
+
+
+def may_change_role_v1(actor: Actor) -> bool:
+    """`changeRole v1`: `manage_members`."""
+    return actor.can("manage_members")
+
+
 def may_create_org_v1(actor: Actor) -> bool:
     """`createOrg v1`: `create_orgs`."""
     return actor.can("create_orgs")
@@ -101,9 +131,29 @@ def may_create_project_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_delete_org_v1(actor: Actor) -> bool:
+    """`deleteOrg v1`: `delete_org`."""
+    return actor.can("delete_org")
+
+
 def may_delete_project_v1(actor: Actor) -> bool:
     """`deleteProject v1`: `owner`."""
     return actor.can("owner")
+
+
+def may_enqueue_job_v1(actor: Actor) -> bool:
+    """`enqueueJob v1`: `enqueue_jobs`."""
+    return actor.can("enqueue_jobs")
+
+
+def may_evaluate_flags_v1(actor: Actor) -> bool:
+    """`evaluateFlags v1`: `authenticated`."""
+    return True
+
+
+def may_export_audit_entries_v1(actor: Actor) -> bool:
+    """`exportAuditEntries v1`: `export_audit`."""
+    return actor.can("export_audit")
 
 
 def may_get_audit_entry_v1(actor: Actor) -> bool:
@@ -116,6 +166,16 @@ def may_get_audit_export_v1(actor: Actor) -> bool:
     return actor.can("export_audit")
 
 
+def may_get_audit_settings_v1(actor: Actor) -> bool:
+    """`getAuditSettings v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_get_billing_profile_v1(actor: Actor) -> bool:
+    """`getBillingProfile v1`: `view_billing`."""
+    return actor.can("view_billing")
+
+
 def may_get_job_v1(actor: Actor) -> bool:
     """`getJob v1`: `view_jobs or enqueue_jobs`."""
     return actor.can("view_jobs") or actor.can("enqueue_jobs")
@@ -126,14 +186,69 @@ def may_get_project_v1(actor: Actor) -> bool:
     return actor.can("view_projects")
 
 
+def may_get_subscription_v1(actor: Actor) -> bool:
+    """`getSubscription v1`: `view_billing`."""
+    return actor.can("view_billing")
+
+
+def may_get_usage_v1(actor: Actor) -> bool:
+    """`getUsage v1`: `view_billing`."""
+    return actor.can("view_billing")
+
+
+def may_get_variant_v1(actor: Actor) -> bool:
+    """`getVariant v1`: `authenticated`."""
+    return True
+
+
+def may_invite_member_v1(actor: Actor) -> bool:
+    """`inviteMember v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_kill_flag_v1(actor: Actor) -> bool:
+    """`killFlag v1`: `manage_flags`."""
+    return actor.can("manage_flags")
+
+
+def may_leave_org_v1(actor: Actor) -> bool:
+    """`leaveOrg v1`: `authenticated`."""
+    return True
+
+
 def may_list_assignments_v1(actor: Actor) -> bool:
     """`listAssignments v1`: `view_flags`."""
     return actor.can("view_flags")
 
 
+def may_list_audit_entries_v1(actor: Actor) -> bool:
+    """`listAuditEntries v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_list_dead_jobs_v1(actor: Actor) -> bool:
+    """`listDeadJobs v1`: `view_jobs`."""
+    return actor.can("view_jobs")
+
+
+def may_list_deliveries_v1(actor: Actor) -> bool:
+    """`listDeliveries v1`: `view_deliveries`."""
+    return actor.can("view_deliveries")
+
+
 def may_list_experiments_v1(actor: Actor) -> bool:
     """`listExperiments v1`: `view_flags`."""
     return actor.can("view_flags")
+
+
+def may_list_flags_v1(actor: Actor) -> bool:
+    """`listFlags v1`: `view_flags`."""
+    return actor.can("view_flags")
+
+
+def may_list_inbox_v1(actor: Actor) -> bool:
+    """`listInbox v1`: `authenticated`."""
+    return True
 
 
 def may_list_invitations_v1(actor: Actor) -> bool:
@@ -146,6 +261,31 @@ def may_list_jobs_v1(actor: Actor) -> bool:
     return actor.can("view_jobs")
 
 
+def may_list_members_v1(actor: Actor) -> bool:
+    """`listMembers v1`: `member or admin or owner`."""
+    return actor.can("member") or actor.can("admin") or actor.can("owner")
+
+
+def may_list_metrics_v1(actor: Actor) -> bool:
+    """`listMetrics v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_invitations_v1(actor: Actor) -> bool:
+    """`listMyInvitations v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_memberships_v1(actor: Actor) -> bool:
+    """`listMyMemberships v1`: `authenticated`."""
+    return True
+
+
+def may_list_my_preferences_v1(actor: Actor) -> bool:
+    """`listMyPreferences v1`: `authenticated`."""
+    return True
+
+
 def may_list_org_settings_v1(actor: Actor) -> bool:
     """`listOrgSettings v1`: `view_settings`."""
     return actor.can("view_settings")
@@ -156,9 +296,24 @@ def may_list_projects_v1(actor: Actor) -> bool:
     return actor.can("view_projects")
 
 
+def may_list_schedules_v1(actor: Actor) -> bool:
+    """`listSchedules v1`: `view_jobs`."""
+    return actor.can("view_jobs")
+
+
 def may_list_usage_records_v1(actor: Actor) -> bool:
     """`listUsageRecords v1`: `view_billing`."""
     return actor.can("view_billing")
+
+
+def may_mark_read_v1(actor: Actor) -> bool:
+    """`markRead v1`: `authenticated`."""
+    return True
+
+
+def may_me_v1(actor: Actor) -> bool:
+    """`me v1`: `authenticated`."""
+    return True
 
 
 def may_project_report_v1(actor: Actor) -> bool:
@@ -166,14 +321,109 @@ def may_project_report_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_record_exposure_v1(actor: Actor) -> bool:
+    """`recordExposure v1`: `authenticated`."""
+    return True
+
+
+def may_record_threshold_crossing_v1(actor: Actor) -> bool:
+    """`recordThresholdCrossing v1`: `record_usage`."""
+    return actor.can("record_usage")
+
+
+def may_record_usage_v1(actor: Actor) -> bool:
+    """`recordUsage v1`: `record_usage`."""
+    return actor.can("record_usage")
+
+
+def may_remove_member_v1(actor: Actor) -> bool:
+    """`removeMember v1`: `manage_members`."""
+    return actor.can("manage_members")
+
+
+def may_rename_org_v1(actor: Actor) -> bool:
+    """`renameOrg v1`: `manage_org`."""
+    return actor.can("manage_org")
+
+
+def may_retry_delivery_v1(actor: Actor) -> bool:
+    """`retryDelivery v1`: `view_deliveries`."""
+    return actor.can("view_deliveries")
+
+
+def may_revoke_invitation_v1(actor: Actor) -> bool:
+    """`revokeInvitation v1`: `invite_members`."""
+    return actor.can("invite_members")
+
+
+def may_save_template_v1(actor: Actor) -> bool:
+    """`saveTemplate v1`: `manage_templates`."""
+    return actor.can("manage_templates")
+
+
+def may_search_audit_entries_v1(actor: Actor) -> bool:
+    """`searchAuditEntries v1`: `view_audit`."""
+    return actor.can("view_audit")
+
+
+def may_set_org_channel_v1(actor: Actor) -> bool:
+    """`setOrgChannel v1`: `manage_channels`."""
+    return actor.can("manage_channels")
+
+
+def may_set_preference_v1(actor: Actor) -> bool:
+    """`setPreference v1`: `authenticated`."""
+    return True
+
+
+def may_set_schedule_paused_v1(actor: Actor) -> bool:
+    """`setSchedulePaused v1`: `manage_jobs`."""
+    return actor.can("manage_jobs")
+
+
+def may_sign_up_v1(actor: Actor) -> bool:
+    """`signUp v1`: `not authenticated`."""
+    return not True
+
+
+def may_switch_org_v1(actor: Actor) -> bool:
+    """`switchOrg v1`: `authenticated`."""
+    return True
+
+
+def may_update_audit_settings_v1(actor: Actor) -> bool:
+    """`updateAuditSettings v1`: `configure_audit`."""
+    return actor.can("configure_audit")
+
+
+def may_update_billing_profile_v1(actor: Actor) -> bool:
+    """`updateBillingProfile v1`: `manage_billing`."""
+    return actor.can("manage_billing")
+
+
+def may_update_flag_v1(actor: Actor) -> bool:
+    """`updateFlag v1`: `manage_flags`."""
+    return actor.can("manage_flags")
+
+
 def may_update_org_settings_v1(actor: Actor) -> bool:
     """`updateOrgSettings v1`: `manage_settings`."""
     return actor.can("manage_settings")
 
 
+def may_update_profile_v1(actor: Actor) -> bool:
+    """`updateProfile v1`: `authenticated`."""
+    return True
+
+
 def may_update_project_v1(actor: Actor) -> bool:
     """`updateProject v1`: `authenticated`."""
     return True
+
+
+def may_invite_member_v2(actor: Actor) -> bool:
+    """`inviteMember v2`: `invite_members`."""
+    return actor.can("invite_members")
 
 
 # ---- records: the organisation's, and the spec's rules ----------------------------------

@@ -591,6 +591,7 @@ class Invitation(Base):
             "status IN ('pending', 'accepted', 'revoked', 'expired')",
             name="status_enum",
         ),
+        sa.CheckConstraint("length(token_hash) <= 64", name="token_hash_length"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
@@ -620,6 +621,12 @@ class Invitation(Base):
         sa.ForeignKey("identity_user.id", ondelete="RESTRICT"),
     )
     expires_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True))
+    token_hash: Mapped[str | None] = mapped_column(
+        sa.String(64),
+        unique=True,
+        info={"secret": True},
+        comment="The SHA-256 of its token (the token is shown once, to the inviter).",
+    )
     created_at: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime(timezone=True),
         server_default=sa.func.now(),

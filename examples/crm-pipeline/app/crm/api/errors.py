@@ -58,6 +58,42 @@ class AlreadyDone(ApiError):
     message = "The task is done"
 
 
+class AlreadyInvited(ApiError):
+    status = 409
+    code = "AlreadyInvited"
+    message = "This person already has a pending invitation"
+
+
+class AlreadyMember(ApiError):
+    status = 409
+    code = "AlreadyMember"
+    message = "This person is already a member"
+
+
+class BadPayload(ApiError):
+    status = 422
+    code = "BadPayload"
+    message = "The payload does not fit the job's input"
+
+
+class BadRange(ApiError):
+    status = 422
+    code = "BadRange"
+    message = "`from` must be before `to`"
+
+
+class ChangeRoleNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such member"
+
+
+class ChangeRoleOwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can grant or remove the owner role"
+
+
 class CompanyNotFound(ApiError):
     status = 404
     code = "CompanyNotFound"
@@ -76,6 +112,18 @@ class DealNotFound(ApiError):
     message = "Deal not found."
 
 
+class Duplicate(ApiError):
+    status = 409
+    code = "Duplicate"
+    message = "A job with this key is already queued"
+
+
+class EmailTaken(ApiError):
+    status = 409
+    code = "EmailTaken"
+    message = "This email is already registered: sign in, or ask for an invitation"
+
+
 class GetAuditEntryNotFound(ApiError):
     status = 404
     code = "NotFound"
@@ -88,10 +136,136 @@ class GetAuditExportNotFound(ApiError):
     message = "Not found."
 
 
+class GetBillingProfileNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No billing details yet"
+
+
 class GetJobNotFound(ApiError):
     status = 404
     code = "NotFound"
     message = "Not found."
+
+
+class InvitationClosed(ApiError):
+    status = 409
+    code = "InvitationClosed"
+    message = "This invitation was already accepted or revoked"
+
+
+class InvitationExpired(ApiError):
+    status = 410
+    code = "InvitationExpired"
+    message = "This invitation has expired: ask for a new one"
+
+
+class InvitationNotFound(ApiError):
+    status = 404
+    code = "InvitationNotFound"
+    message = "No such invitation"
+
+
+class LastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot be demoted"
+
+
+class LeaveOrgLastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot leave; make someone else owner first"
+
+
+class MarkReadNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "One of the messages is not yours"
+
+
+class NameMismatch(ApiError):
+    status = 422
+    code = "NameMismatch"
+    message = "Type the organisation's name to confirm"
+
+
+class NotAMember(ApiError):
+    status = 404
+    code = "NotAMember"
+    message = "You are not a member of this organisation"
+
+
+class NotPending(ApiError):
+    status = 409
+    code = "NotPending"
+    message = "Only a pending invitation can be revoked"
+
+
+class NotRetryable(ApiError):
+    status = 409
+    code = "NotRetryable"
+    message = "Only a failed or bounced delivery can be retried"
+
+
+class OwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can invite an owner"
+
+
+class RangeTooLarge(ApiError):
+    status = 422
+    code = "RangeTooLarge"
+    message = "Export at most one year at a time"
+
+
+class RemoveMemberLastOwner(ApiError):
+    status = 409
+    code = "LastOwner"
+    message = "The last owner cannot be removed"
+
+
+class RemoveMemberNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such member"
+
+
+class RemoveMemberOwnerOnly(ApiError):
+    status = 403
+    code = "OwnerOnly"
+    message = "Only an owner can remove an owner"
+
+
+class RetentionTooShort(ApiError):
+    status = 422
+    code = "RetentionTooShort"
+    message = "Keep audit entries for at least 30 days"
+
+
+class RetryDeliveryNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "Not found."
+
+
+class RevokeInvitationNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No such invitation"
+
+
+class SetSchedulePausedNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No schedule has this name"
+
+
+class SignInToAccept(ApiError):
+    status = 409
+    code = "SignInToAccept"
+    message = "This email has an account: sign in, then accept the invitation"
 
 
 class TaskNotFound(ApiError):
@@ -104,3 +278,27 @@ class TransitionNotAllowed(ApiError):
     status = 409
     code = "transition_not_allowed"
     message = "The record's state does not allow this transition."
+
+
+class UnknownJobType(ApiError):
+    status = 422
+    code = "UnknownJobType"
+    message = "No job of this type is declared"
+
+
+class UnknownNotification(ApiError):
+    status = 422
+    code = "UnknownNotification"
+    message = "No notification has this name"
+
+
+class UnknownVariable(ApiError):
+    status = 422
+    code = "UnknownVariable"
+    message = "The template uses a variable the event does not carry"
+
+
+class WebhookUrlRequired(ApiError):
+    status = 422
+    code = "WebhookUrlRequired"
+    message = "The webhook channel needs a URL"

@@ -22,6 +22,10 @@ from crm.db import models
 from crm.events import models as events
 from crm.events import outbox
 from crm.handlers import crm as crm_handlers
+from crm.services import audit as audit_service
+from crm.services import identity as identity_service
+from crm.services import jobs as jobs_service
+from crm.services import notifications as notifications_service
 
 router = APIRouter()
 
@@ -58,6 +62,94 @@ def _require(session: Session, model: type[Any], key: Any, actor: Any,
         column == key, policies.readable(model, actor)))
     if not found:
         raise error()
+
+
+@router.post(
+    "/v1/accept-invitation",
+    operation_id="accept_invitation_v1",
+    summary="acceptInvitation v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def accept_invitation_v1(
+    data: schemas.AcceptInvitationV1Input,
+    session: SessionDep,
+) -> schemas.MemberToken:
+    """Accept an invitation with its token, without being signed in: a new user is created
+    for the invited email, becomes a member with the invited role and gets a token for the
+    organisation. An email that already has an account accepts with `acceptMyInvitation`,
+    signed in, so that a token cannot reach an existing account.
+    """
+    result: schemas.MemberToken = identity_service.accept_invitation_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/accept-my-invitation",
+    operation_id="accept_my_invitation_v1",
+    summary="acceptMyInvitation v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_accept_my_invitation_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def accept_my_invitation_v1(
+    data: schemas.AcceptMyInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """Accept, signed in, an invitation sent to the caller's email by any organisation: the
+    caller becomes a member there and gets a token for it.
+    """
+    if not policies.may_accept_my_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.accept_my_invitation_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/change-role",
+    operation_id="change_role_v1",
+    summary="changeRole v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_change_role_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can grant or remove the owner role",
+        404: "No such member",
+        409: "The last owner cannot be demoted",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def change_role_v1(
+    data: schemas.ChangeRoleV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Give a member another role. The generated handler refuses to demote the last owner
+    (`LastOwner`) and lets only owners grant or take away the owner role (`OwnerOnly`).
+    """
+    if not policies.may_change_role_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.change_role_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -197,11 +289,11 @@ def create_deal_v1(
     operation_id="create_org_v1",
     summary="createOrg v1",
     tags=["identity"],
-    status_code=201,
     dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
+        404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
         413: "The request body is too large.",
         422: "Invalid input.",
@@ -215,16 +307,8 @@ def create_org_v1(
     """Create an organisation; the caller becomes its owner."""
     if not policies.may_create_org_v1(actor):
         raise errors.Forbidden()
-    row = models.Org(name=data.name)
-    session.add(row)
-    _flush(session)
-    outbox.emit(session, actor, events.OrgCreatedV1, events.OrgCreatedV1Payload.model_validate({
-        "org": row.id,
-        "by": actor.user_id,
-    }))
-    _commit(session)
-    session.refresh(row)
-    return schemas.Org.from_row(row)
+    result: schemas.Org = identity_service.create_org_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -338,6 +422,94 @@ def delete_deal_v1(
     return Response(status_code=204)
 
 
+@router.post(
+    "/v1/delete-org",
+    operation_id="delete_org_v1",
+    summary="deleteOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_delete_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Type the organisation's name to confirm",
+    }),
+)
+def delete_org_v1(
+    data: schemas.DeleteOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Delete the caller's organisation with every record it owns."""
+    if not policies.may_delete_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.delete_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/enqueue-job",
+    operation_id="enqueue_job_v1",
+    summary="enqueueJob v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_enqueue_job_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "A job with this key is already queued",
+        413: "The request body is too large.",
+        422: "No job of this type is declared",
+    }),
+)
+def enqueue_job_v1(
+    data: schemas.EnqueueJobV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Job:
+    """Queue a run of a job type, now or at a later time. The generated handler checks the
+    payload against the job's input and fills `maxAttempts` from its `retries`.
+    """
+    if not policies.may_enqueue_job_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Job = jobs_service.enqueue_job_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/export-audit-entries",
+    operation_id="export_audit_entries_v1",
+    summary="exportAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_export_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "`from` must be before `to`",
+    }),
+)
+def export_audit_entries_v1(
+    data: schemas.ExportAuditEntriesV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditExport:
+    """Start an export of the entries between two times; `audit.export_requested` runs it."""
+    if not policies.may_export_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditExport = audit_service.export_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
 @router.get(
     "/v1/get-audit-entry",
     operation_id="get_audit_entry_v1",
@@ -392,6 +564,62 @@ def get_audit_export_v1(
     if row is None:
         raise errors.NotFound()
     return schemas.AuditExport.from_row(row)
+
+
+@router.get(
+    "/v1/get-audit-settings",
+    operation_id="get_audit_settings_v1",
+    summary="getAuditSettings v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_settings_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def get_audit_settings_v1(
+    data: Annotated[schemas.GetAuditSettingsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditSettings:
+    """The query `getAuditSettings v1`."""
+    if not policies.may_get_audit_settings_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditSettings = audit_service.get_audit_settings_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/get-billing-profile",
+    operation_id="get_billing_profile_v1",
+    summary="getBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_get_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No billing details yet",
+        422: "Invalid input.",
+    }),
+)
+def get_billing_profile_v1(
+    data: Annotated[schemas.GetBillingProfileV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """The query `getBillingProfile v1`."""
+    if not policies.may_get_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.get_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -478,6 +706,89 @@ def get_job_v1(
     return schemas.Job.from_row(row)
 
 
+@router.post(
+    "/v1/invite-member",
+    operation_id="invite_member_v1",
+    summary="inviteMember v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v1(
+    data: schemas.InviteMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Invite someone to the caller's organisation."""
+    if not policies.may_invite_member_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.invite_member_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/leave-org",
+    operation_id="leave_org_v1",
+    summary="leaveOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_leave_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "The last owner cannot leave; make someone else owner first",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def leave_org_v1(data: schemas.LeaveOrgV1Input, session: SessionDep, actor: ActorDep) -> Response:
+    """Leave an organisation. The last owner cannot leave; they transfer ownership first."""
+    if not policies.may_leave_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.leave_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/list-audit-entries",
+    operation_id="list_audit_entries_v1",
+    summary="listAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_list_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_audit_entries_v1(
+    data: Annotated[schemas.ListAuditEntriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditEntryPage:
+    """The query `listAuditEntries v1`."""
+    if not policies.may_list_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditEntryPage = audit_service.list_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
 @router.get(
     "/v1/list-companies",
     operation_id="list_companies_v1",
@@ -547,6 +858,31 @@ def list_contacts_v1(
 
 
 @router.get(
+    "/v1/list-dead-jobs",
+    operation_id="list_dead_jobs_v1",
+    summary="listDeadJobs v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_list_dead_jobs_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_dead_jobs_v1(
+    data: Annotated[schemas.ListDeadJobsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobPage:
+    """Dead-lettered runs, oldest first, for an operator to requeue or cancel."""
+    if not policies.may_list_dead_jobs_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobPage = jobs_service.list_dead_jobs_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
     "/v1/list-deals",
     operation_id="list_deals_v1",
     summary="listDeals v1",
@@ -587,6 +923,62 @@ def list_deals_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.get(
+    "/v1/list-deliveries",
+    operation_id="list_deliveries_v1",
+    summary="listDeliveries v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_deliveries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_deliveries_v1(
+    data: Annotated[schemas.ListDeliveriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.DeliveryPage:
+    """The query `listDeliveries v1`."""
+    if not policies.may_list_deliveries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.DeliveryPage = notifications_service.list_deliveries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-inbox",
+    operation_id="list_inbox_v1",
+    summary="listInbox v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_inbox_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_inbox_v1(
+    data: Annotated[schemas.ListInboxV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.DeliveryPage:
+    """The signed-in user's in-app messages, newest first."""
+    if not policies.may_list_inbox_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.DeliveryPage = notifications_service.list_inbox_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -666,6 +1058,143 @@ def list_jobs_v1(
 
 
 @router.get(
+    "/v1/list-members",
+    operation_id="list_members_v1",
+    summary="listMembers v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_members_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_members_v1(
+    data: Annotated[schemas.ListMembersV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The query `listMembers v1`."""
+    if not policies.may_list_members_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_members_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-invitations",
+    operation_id="list_my_invitations_v1",
+    summary="listMyInvitations v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_invitations_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_invitations_v1(
+    data: Annotated[schemas.ListMyInvitationsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationPage:
+    """The invitations waiting for the signed-in user (matched by email)."""
+    if not policies.may_list_my_invitations_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationPage = identity_service.list_my_invitations_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-memberships",
+    operation_id="list_my_memberships_v1",
+    summary="listMyMemberships v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_memberships_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_memberships_v1(
+    data: Annotated[schemas.ListMyMembershipsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The organisations the signed-in user belongs to, with their role in each."""
+    if not policies.may_list_my_memberships_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_my_memberships_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-preferences",
+    operation_id="list_my_preferences_v1",
+    summary="listMyPreferences v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_my_preferences_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_preferences_v1(
+    data: Annotated[schemas.ListMyPreferencesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.NotificationPreferencePage:
+    """The query `listMyPreferences v1`."""
+    if not policies.may_list_my_preferences_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.NotificationPreferencePage = notifications_service.list_my_preferences_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-schedules",
+    operation_id="list_schedules_v1",
+    summary="listSchedules v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_list_schedules_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_schedules_v1(
+    data: Annotated[schemas.ListSchedulesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobSchedulePage:
+    """The query `listSchedules v1`."""
+    if not policies.may_list_schedules_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobSchedulePage = jobs_service.list_schedules_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
     "/v1/list-tasks",
     operation_id="list_tasks_v1",
     summary="listTasks v1",
@@ -702,6 +1231,56 @@ def list_tasks_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.post(
+    "/v1/mark-read",
+    operation_id="mark_read_v1",
+    summary="markRead v1",
+    tags=["notifications"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_mark_read_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "One of the messages is not yours",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def mark_read_v1(data: schemas.MarkReadV1Input, session: SessionDep, actor: ActorDep) -> Response:
+    """Mark in-app messages as read (all of them when `deliveries` is empty)."""
+    if not policies.may_mark_read_v1(actor):
+        raise errors.Forbidden()
+    notifications_service.mark_read_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/me",
+    operation_id="me_v1",
+    summary="me v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_me_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def me_v1(
+    data: Annotated[schemas.MeV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """The signed-in user."""
+    if not policies.may_me_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.me_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -1037,6 +1616,319 @@ def remind_task_v1(
 
 
 @router.post(
+    "/v1/remove-member",
+    operation_id="remove_member_v1",
+    summary="removeMember v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_remove_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can remove an owner",
+        404: "No such member",
+        409: "The last owner cannot be removed",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def remove_member_v1(
+    data: schemas.RemoveMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Remove a member from the organisation. The last owner can never be removed."""
+    if not policies.may_remove_member_v1(actor):
+        raise errors.Forbidden()
+    identity_service.remove_member_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/rename-org",
+    operation_id="rename_org_v1",
+    summary="renameOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_rename_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def rename_org_v1(
+    data: schemas.RenameOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Org:
+    """Rename the caller's organisation."""
+    if not policies.may_rename_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Org = identity_service.rename_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/retry-delivery",
+    operation_id="retry_delivery_v1",
+    summary="retryDelivery v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_retry_delivery_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Only a failed or bounced delivery can be retried",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def retry_delivery_v1(
+    data: schemas.RetryDeliveryV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Delivery:
+    """Send a failed or bounced delivery again."""
+    if not policies.may_retry_delivery_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Delivery = notifications_service.retry_delivery_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/revoke-invitation",
+    operation_id="revoke_invitation_v1",
+    summary="revokeInvitation v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_revoke_invitation_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "Only a pending invitation can be revoked",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def revoke_invitation_v1(
+    data: schemas.RevokeInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Invitation:
+    """Withdraw a pending invitation."""
+    if not policies.may_revoke_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Invitation = identity_service.revoke_invitation_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/save-template",
+    operation_id="save_template_v1",
+    summary="saveTemplate v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_save_template_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No notification has this name",
+    }),
+)
+def save_template_v1(
+    data: schemas.SaveTemplateV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Template:
+    """Override the template of a notification for one channel and language."""
+    if not policies.may_save_template_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Template = notifications_service.save_template_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/search-audit-entries",
+    operation_id="search_audit_entries_v1",
+    summary="searchAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_search_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "`from` must be before `to`",
+    }),
+)
+def search_audit_entries_v1(
+    data: Annotated[schemas.SearchAuditEntriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditEntryPage:
+    """Search the trail: by actor, event, target and time range, newest first."""
+    if not policies.may_search_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditEntryPage = audit_service.search_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-org-channel",
+    operation_id="set_org_channel_v1",
+    summary="setOrgChannel v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_set_org_channel_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "The webhook channel needs a URL",
+    }),
+)
+def set_org_channel_v1(
+    data: schemas.SetOrgChannelV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgChannelSetting:
+    """Switch a channel on or off for the whole organisation."""
+    if not policies.may_set_org_channel_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgChannelSetting = notifications_service.set_org_channel_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-preference",
+    operation_id="set_preference_v1",
+    summary="setPreference v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_set_preference_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No notification has this name",
+    }),
+)
+def set_preference_v1(
+    data: schemas.SetPreferenceV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.NotificationPreference:
+    """Opt in or out of a channel, for every notification or one of them."""
+    if not policies.may_set_preference_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.NotificationPreference = notifications_service.set_preference_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-schedule-paused",
+    operation_id="set_schedule_paused_v1",
+    summary="setSchedulePaused v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_set_schedule_paused_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No schedule has this name",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def set_schedule_paused_v1(
+    data: schemas.SetSchedulePausedV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobSchedule:
+    """Pause or resume a schedule."""
+    if not policies.may_set_schedule_paused_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobSchedule = jobs_service.set_schedule_paused_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/sign-up",
+    operation_id="sign_up_v1",
+    summary="signUp v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "Not found.",
+        409: "This email is already registered: sign in, or ask for an invitation",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def sign_up_v1(data: schemas.SignUpV1Input, session: SessionDep) -> schemas.MemberToken:
+    """Sign up: a new user, their organisation with them as its owner, and a first token for
+    it. `not authenticated`: called without a token (the generated app serves it so).
+    """
+    result: schemas.MemberToken = identity_service.sign_up_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/switch-org",
+    operation_id="switch_org_v1",
+    summary="switchOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_switch_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def switch_org_v1(
+    data: schemas.SwitchOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """A token for the signed-in user in another organisation they belong to (after
+    `createOrg` or `acceptInvitation`, a token is bound to one organisation).
+    """
+    if not policies.may_switch_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.switch_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/task-flow/complete",
     operation_id="task_flow_complete",
     summary="TaskFlow.complete v1",
@@ -1132,6 +2024,66 @@ def task_flow_reopen(
     _commit(session)
     session.refresh(row)
     return schemas.Task.from_row(row)
+
+
+@router.post(
+    "/v1/update-audit-settings",
+    operation_id="update_audit_settings_v1",
+    summary="updateAuditSettings v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_update_audit_settings_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Keep audit entries for at least 30 days",
+    }),
+)
+def update_audit_settings_v1(
+    data: schemas.UpdateAuditSettingsV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditSettings:
+    """Set how long entries are kept (at least 30 days) and how personal data appears."""
+    if not policies.may_update_audit_settings_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditSettings = audit_service.update_audit_settings_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/update-billing-profile",
+    operation_id="update_billing_profile_v1",
+    summary="updateBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_billing_profile_v1(
+    data: schemas.UpdateBillingProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """Set the organisation's billing details."""
+    if not policies.may_update_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.update_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.post(
@@ -1269,6 +2221,33 @@ def update_deal_v1(
 
 
 @router.post(
+    "/v1/update-profile",
+    operation_id="update_profile_v1",
+    summary="updateProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_profile_v1(
+    data: schemas.UpdateProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """Change the signed-in user's own name."""
+    if not policies.may_update_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.update_profile_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/update-task",
     operation_id="update_task_v1",
     summary="updateTask v1",
@@ -1304,3 +2283,36 @@ def update_task_v1(
     _commit(session)
     session.refresh(row)
     return schemas.Task.from_row(row)
+
+
+@router.post(
+    "/v2/invite-member",
+    operation_id="invite_member_v2",
+    summary="inviteMember v2",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v2)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can invite an owner",
+        404: "Not found.",
+        409: "This person is already a member",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v2(
+    data: schemas.InviteMemberV2Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationSent:
+    """Invite someone by email: records a pending invitation that the invitee accepts after
+    signing in (the `accept` transition of `InvitationFlow`). Only an owner may invite
+    another owner.
+    """
+    if not policies.may_invite_member_v2(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationSent = identity_service.invite_member_v2(
+        Context(session, actor),
+        data,
+    )
+    return result

@@ -37,10 +37,21 @@ from crm.enums import JobStatus, JobTrigger
 from crm.handlers import jobs as job_handlers
 from crm.jobs.definitions import JOB_TYPES, SCHEDULES, JobContext, JobType
 from crm.jobs.queue import enqueue
+from crm.services import audit as audit_service
+from crm.services import identity as identity_service
+from crm.services import jobs as jobs_service
+from crm.services import notifications as notifications_service
 
 Clock = Callable[[], datetime.datetime]
 Sessions = sessionmaker[Session]
 _WAITING = (JobStatus.queued, JobStatus.failed)
+# the standard modules' generated job functions, looked up before handlers/jobs.py
+GENERATED: tuple[object, ...] = (
+    audit_service,
+    identity_service,
+    jobs_service,
+    notifications_service,
+)
 
 
 def utcnow() -> datetime.datetime:
@@ -180,7 +191,8 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
     """Run the handler; why it failed, or None when it succeeded."""
     if definition is None:
         return f"unknown job type {context.job_type!r}: no job of this name in the spec"
-    handler = getattr(handlers, definition.handler, None)
+    handler = next((getattr(module, definition.handler) for module in (*GENERATED, handlers)
+                    if hasattr(module, definition.handler)), None)
     if handler is None:
         return (f"no handler for the job {definition.name!r}: define "
                 f"{definition.handler}(ctx, data) in crm/handlers/jobs.py")

@@ -21,7 +21,15 @@ from saas.api.deps import ActorDep, SessionDep, allowed
 from saas.db import models
 from saas.events import models as events
 from saas.events import outbox
+from saas.flags import evaluate as flags
 from saas.handlers import saas as saas_handlers
+from saas.metering import usage as metering
+from saas.services import audit as audit_service
+from saas.services import flags as flags_service
+from saas.services import identity as identity_service
+from saas.services import jobs as jobs_service
+from saas.services import metering as metering_service
+from saas.services import notifications as notifications_service
 
 router = APIRouter()
 
@@ -51,15 +59,186 @@ def _flush(session: Session) -> None:
 
 
 @router.post(
+    "/v1/accept-invitation",
+    operation_id="accept_invitation_v1",
+    summary="acceptInvitation v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def accept_invitation_v1(
+    data: schemas.AcceptInvitationV1Input,
+    session: SessionDep,
+) -> schemas.MemberToken:
+    """Accept an invitation with its token, without being signed in: a new user is created
+    for the invited email, becomes a member with the invited role and gets a token for the
+    organisation. An email that already has an account accepts with `acceptMyInvitation`,
+    signed in, so that a token cannot reach an existing account.
+    """
+    result: schemas.MemberToken = identity_service.accept_invitation_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/accept-my-invitation",
+    operation_id="accept_my_invitation_v1",
+    summary="acceptMyInvitation v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_accept_my_invitation_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "This invitation was already accepted or revoked",
+        410: "This invitation has expired: ask for a new one",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def accept_my_invitation_v1(
+    data: schemas.AcceptMyInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """Accept, signed in, an invitation sent to the caller's email by any organisation: the
+    caller becomes a member there and gets a token for it.
+    """
+    if not policies.may_accept_my_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.accept_my_invitation_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/add-flag-target",
+    operation_id="add_flag_target_v1",
+    summary="addFlagTarget v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_add_flag_target_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No flag has this key",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No org, user, plan or segment has this value",
+    }),
+)
+def add_flag_target_v1(
+    data: schemas.AddFlagTargetV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.FlagTarget:
+    """Turn a flag on for one org, user, plan or segment."""
+    if not policies.may_add_flag_target_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.FlagTarget = flags_service.add_flag_target_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/add-to-segment",
+    operation_id="add_to_segment_v1",
+    summary="addToSegment v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_add_to_segment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def add_to_segment_v1(
+    data: schemas.AddToSegmentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.SegmentMember:
+    """Put an organisation in a segment."""
+    if not policies.may_add_to_segment_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.SegmentMember = flags_service.add_to_segment_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/change-plan",
+    operation_id="change_plan_v1",
+    summary="changePlan v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_change_plan_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Current usage exceeds the new plan's limits",
+        413: "The request body is too large.",
+        422: "No plan has this name",
+    }),
+)
+def change_plan_v1(
+    data: schemas.ChangePlanV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Subscription:
+    """Move the organisation to another plan; refused when current usage exceeds the new
+    plan's limits.
+    """
+    if not policies.may_change_plan_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Subscription = metering_service.change_plan_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/change-role",
+    operation_id="change_role_v1",
+    summary="changeRole v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_change_role_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can grant or remove the owner role",
+        404: "No such member",
+        409: "The last owner cannot be demoted",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def change_role_v1(
+    data: schemas.ChangeRoleV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Give a member another role. The generated handler refuses to demote the last owner
+    (`LastOwner`) and lets only owners grant or take away the owner role (`OwnerOnly`).
+    """
+    if not policies.may_change_role_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.change_role_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/create-org",
     operation_id="create_org_v1",
     summary="createOrg v1",
     tags=["identity"],
-    status_code=201,
     dependencies=[allowed(policies.may_create_org_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
+        404: "Not found.",
         409: "Conflicts with existing data or the record's state.",
         413: "The request body is too large.",
         422: "Invalid input.",
@@ -73,16 +252,8 @@ def create_org_v1(
     """Create an organisation; the caller becomes its owner."""
     if not policies.may_create_org_v1(actor):
         raise errors.Forbidden()
-    row = models.Org(name=data.name)
-    session.add(row)
-    _flush(session)
-    outbox.emit(session, actor, events.OrgCreatedV1, events.OrgCreatedV1Payload.model_validate({
-        "org": row.id,
-        "by": actor.user_id,
-    }))
-    _commit(session)
-    session.refresh(row)
-    return schemas.Org.from_row(row)
+    result: schemas.Org = identity_service.create_org_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -147,6 +318,7 @@ def create_org_settings_v1(
         409: "A project with this name exists in the organisation",
         413: "The request body is too large.",
         422: "Invalid input.",
+        429: "A usage limit of the organisation's plan is reached.",
     }),
 )
 def create_project_v1(
@@ -157,6 +329,7 @@ def create_project_v1(
     """Create a project; the caller leads it."""
     if not policies.may_create_project_v1(actor):
         raise errors.Forbidden()
+    metering.meter(session, actor, "api_calls", "operation createProject v1")
     row = models.Project(name=data.name)
     if data.description is not None:
         row.description = data.description
@@ -180,6 +353,35 @@ def create_project_v1(
     _commit(session)
     session.refresh(row)
     return schemas.Project.from_row(row)
+
+
+@router.post(
+    "/v1/delete-org",
+    operation_id="delete_org_v1",
+    summary="deleteOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_delete_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Type the organisation's name to confirm",
+    }),
+)
+def delete_org_v1(
+    data: schemas.DeleteOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Delete the caller's organisation with every record it owns."""
+    if not policies.may_delete_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.delete_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
 
 
 @router.post(
@@ -216,6 +418,95 @@ def delete_project_v1(
     session.delete(row)
     _commit(session)
     return Response(status_code=204)
+
+
+@router.post(
+    "/v1/enqueue-job",
+    operation_id="enqueue_job_v1",
+    summary="enqueueJob v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_enqueue_job_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "A job with this key is already queued",
+        413: "The request body is too large.",
+        422: "No job of this type is declared",
+    }),
+)
+def enqueue_job_v1(
+    data: schemas.EnqueueJobV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Job:
+    """Queue a run of a job type, now or at a later time. The generated handler checks the
+    payload against the job's input and fills `maxAttempts` from its `retries`.
+    """
+    if not policies.may_enqueue_job_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Job = jobs_service.enqueue_job_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
+    "/v1/evaluate-flags",
+    operation_id="evaluate_flags_v1",
+    summary="evaluateFlags v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_evaluate_flags_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def evaluate_flags_v1(
+    data: Annotated[schemas.EvaluateFlagsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> list[schemas.FeatureFlag]:
+    """Every flag that is on for the signed-in user in their organisation, for clients to
+    switch features with (the generated evaluator: kill switch, targets, rollout, default).
+    """
+    if not policies.may_evaluate_flags_v1(actor):
+        raise errors.Forbidden()
+    result: list[schemas.FeatureFlag] = flags_service.evaluate_flags_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/export-audit-entries",
+    operation_id="export_audit_entries_v1",
+    summary="exportAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_export_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "`from` must be before `to`",
+    }),
+)
+def export_audit_entries_v1(
+    data: schemas.ExportAuditEntriesV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditExport:
+    """Start an export of the entries between two times; `audit.export_requested` runs it."""
+    if not policies.may_export_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditExport = audit_service.export_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -275,6 +566,62 @@ def get_audit_export_v1(
 
 
 @router.get(
+    "/v1/get-audit-settings",
+    operation_id="get_audit_settings_v1",
+    summary="getAuditSettings v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_get_audit_settings_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def get_audit_settings_v1(
+    data: Annotated[schemas.GetAuditSettingsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditSettings:
+    """The query `getAuditSettings v1`."""
+    if not policies.may_get_audit_settings_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditSettings = audit_service.get_audit_settings_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/get-billing-profile",
+    operation_id="get_billing_profile_v1",
+    summary="getBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_get_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No billing details yet",
+        422: "Invalid input.",
+    }),
+)
+def get_billing_profile_v1(
+    data: Annotated[schemas.GetBillingProfileV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """The query `getBillingProfile v1`."""
+    if not policies.may_get_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.get_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
     "/v1/get-job",
     operation_id="get_job_v1",
     summary="getJob v1",
@@ -331,6 +678,167 @@ def get_project_v1(
 
 
 @router.get(
+    "/v1/get-subscription",
+    operation_id="get_subscription_v1",
+    summary="getSubscription v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_get_subscription_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "The organisation has no plan yet",
+        422: "Invalid input.",
+    }),
+)
+def get_subscription_v1(
+    data: Annotated[schemas.GetSubscriptionV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Subscription:
+    """The query `getSubscription v1`."""
+    if not policies.may_get_subscription_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Subscription = metering_service.get_subscription_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/get-usage",
+    operation_id="get_usage_v1",
+    summary="getUsage v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_get_usage_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def get_usage_v1(
+    data: Annotated[schemas.GetUsageV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.UsageSummaryPage:
+    """Usage summaries of the organisation, per metric and period."""
+    if not policies.may_get_usage_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.UsageSummaryPage = metering_service.get_usage_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
+    "/v1/get-variant",
+    operation_id="get_variant_v1",
+    summary="getVariant v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_get_variant_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No experiment has this key",
+        409: "The experiment is not running",
+        422: "Invalid input.",
+    }),
+)
+def get_variant_v1(
+    data: Annotated[schemas.GetVariantV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Assignment:
+    """The signed-in user's variant in a running experiment, assigning one on first call."""
+    if not policies.may_get_variant_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Assignment = flags_service.get_variant_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/invite-member",
+    operation_id="invite_member_v1",
+    summary="inviteMember v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v1(
+    data: schemas.InviteMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembership:
+    """Invite someone to the caller's organisation."""
+    if not policies.may_invite_member_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembership = identity_service.invite_member_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/kill-flag",
+    operation_id="kill_flag_v1",
+    summary="killFlag v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_kill_flag_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No flag has this key",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def kill_flag_v1(
+    data: schemas.KillFlagV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.FeatureFlag:
+    """The kill switch: turn a flag off for everyone at once, targets included."""
+    if not policies.may_kill_flag_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.FeatureFlag = flags_service.kill_flag_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/leave-org",
+    operation_id="leave_org_v1",
+    summary="leaveOrg v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_leave_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "The last owner cannot leave; make someone else owner first",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def leave_org_v1(data: schemas.LeaveOrgV1Input, session: SessionDep, actor: ActorDep) -> Response:
+    """Leave an organisation. The last owner cannot leave; they transfer ownership first."""
+    if not policies.may_leave_org_v1(actor):
+        raise errors.Forbidden()
+    identity_service.leave_org_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.get(
     "/v1/list-assignments",
     operation_id="list_assignments_v1",
     summary="listAssignments v1",
@@ -366,12 +874,98 @@ def list_assignments_v1(
 
 
 @router.get(
+    "/v1/list-audit-entries",
+    operation_id="list_audit_entries_v1",
+    summary="listAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_list_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_audit_entries_v1(
+    data: Annotated[schemas.ListAuditEntriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditEntryPage:
+    """The query `listAuditEntries v1`."""
+    if not policies.may_list_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditEntryPage = audit_service.list_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-dead-jobs",
+    operation_id="list_dead_jobs_v1",
+    summary="listDeadJobs v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_list_dead_jobs_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_dead_jobs_v1(
+    data: Annotated[schemas.ListDeadJobsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobPage:
+    """Dead-lettered runs, oldest first, for an operator to requeue or cancel."""
+    if not policies.may_list_dead_jobs_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobPage = jobs_service.list_dead_jobs_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
+    "/v1/list-deliveries",
+    operation_id="list_deliveries_v1",
+    summary="listDeliveries v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_deliveries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_deliveries_v1(
+    data: Annotated[schemas.ListDeliveriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.DeliveryPage:
+    """The query `listDeliveries v1`."""
+    if not policies.may_list_deliveries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.DeliveryPage = notifications_service.list_deliveries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
     "/v1/list-experiments",
     operation_id="list_experiments_v1",
     summary="listExperiments v1",
     tags=["flags"],
     dependencies=[allowed(policies.may_list_experiments_v1)],
-    responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
 )
 def list_experiments_v1(
     data: Annotated[schemas.ListExperimentsV1Input, Query()],
@@ -381,26 +975,64 @@ def list_experiments_v1(
     """The query `listExperiments v1`."""
     if not policies.may_list_experiments_v1(actor):
         raise errors.Forbidden()
-    query = sa.select(models.Experiment).where(policies.experiment_listable(actor))
-    if data.status is not None:
-        query = query.where(models.Experiment.status == data.status)
-    if data.q:
-        text = data.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{text}%"
-        query = query.where(sa.or_(
-            models.Experiment.key.ilike(pattern, escape="\\"),
-            models.Experiment.winner.ilike(pattern, escape="\\"),
-        ))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    offset = (data.page - 1) * data.size
-    page = query.order_by(models.Experiment.id).limit(data.size).offset(offset)
-    rows = session.scalars(page).all()
-    return schemas.ExperimentPage(
-        items=[schemas.Experiment.from_row(r) for r in rows],
-        total=total or 0,
-        page=data.page,
-        size=data.size,
+    result: schemas.ExperimentPage = flags_service.list_experiments_v1(
+        Context(session, actor),
+        data,
     )
+    return result
+
+
+@router.get(
+    "/v1/list-flags",
+    operation_id="list_flags_v1",
+    summary="listFlags v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_list_flags_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_flags_v1(
+    data: Annotated[schemas.ListFlagsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.FeatureFlagPage:
+    """The query `listFlags v1`."""
+    if not policies.may_list_flags_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.FeatureFlagPage = flags_service.list_flags_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
+    "/v1/list-inbox",
+    operation_id="list_inbox_v1",
+    summary="listInbox v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_inbox_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_inbox_v1(
+    data: Annotated[schemas.ListInboxV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.DeliveryPage:
+    """The signed-in user's in-app messages, newest first."""
+    if not policies.may_list_inbox_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.DeliveryPage = notifications_service.list_inbox_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -477,6 +1109,146 @@ def list_jobs_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.get(
+    "/v1/list-members",
+    operation_id="list_members_v1",
+    summary="listMembers v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_members_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_members_v1(
+    data: Annotated[schemas.ListMembersV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The query `listMembers v1`."""
+    if not policies.may_list_members_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_members_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-metrics",
+    operation_id="list_metrics_v1",
+    summary="listMetrics v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_list_metrics_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_metrics_v1(
+    data: Annotated[schemas.ListMetricsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> list[schemas.MetricDefinition]:
+    """The query `listMetrics v1`."""
+    if not policies.may_list_metrics_v1(actor):
+        raise errors.Forbidden()
+    result: list[schemas.MetricDefinition] = metering_service.list_metrics_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-invitations",
+    operation_id="list_my_invitations_v1",
+    summary="listMyInvitations v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_invitations_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_invitations_v1(
+    data: Annotated[schemas.ListMyInvitationsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationPage:
+    """The invitations waiting for the signed-in user (matched by email)."""
+    if not policies.may_list_my_invitations_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationPage = identity_service.list_my_invitations_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-memberships",
+    operation_id="list_my_memberships_v1",
+    summary="listMyMemberships v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_list_my_memberships_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_memberships_v1(
+    data: Annotated[schemas.ListMyMembershipsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgMembershipPage:
+    """The organisations the signed-in user belongs to, with their role in each."""
+    if not policies.may_list_my_memberships_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgMembershipPage = identity_service.list_my_memberships_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/list-my-preferences",
+    operation_id="list_my_preferences_v1",
+    summary="listMyPreferences v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_list_my_preferences_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_my_preferences_v1(
+    data: Annotated[schemas.ListMyPreferencesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.NotificationPreferencePage:
+    """The query `listMyPreferences v1`."""
+    if not policies.may_list_my_preferences_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.NotificationPreferencePage = notifications_service.list_my_preferences_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
 
 
 @router.get(
@@ -559,6 +1331,31 @@ def list_projects_v1(
 
 
 @router.get(
+    "/v1/list-schedules",
+    operation_id="list_schedules_v1",
+    summary="listSchedules v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_list_schedules_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def list_schedules_v1(
+    data: Annotated[schemas.ListSchedulesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobSchedulePage:
+    """The query `listSchedules v1`."""
+    if not policies.may_list_schedules_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobSchedulePage = jobs_service.list_schedules_v1(Context(session, actor), data)
+    return result
+
+
+@router.get(
     "/v1/list-usage-records",
     operation_id="list_usage_records_v1",
     summary="listUsageRecords v1",
@@ -597,6 +1394,56 @@ def list_usage_records_v1(
         page=data.page,
         size=data.size,
     )
+
+
+@router.post(
+    "/v1/mark-read",
+    operation_id="mark_read_v1",
+    summary="markRead v1",
+    tags=["notifications"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_mark_read_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "One of the messages is not yours",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def mark_read_v1(data: schemas.MarkReadV1Input, session: SessionDep, actor: ActorDep) -> Response:
+    """Mark in-app messages as read (all of them when `deliveries` is empty)."""
+    if not policies.may_mark_read_v1(actor):
+        raise errors.Forbidden()
+    notifications_service.mark_read_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/me",
+    operation_id="me_v1",
+    summary="me v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_me_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "Invalid input.",
+    }),
+)
+def me_v1(
+    data: Annotated[schemas.MeV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """The signed-in user."""
+    if not policies.may_me_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.me_v1(Context(session, actor), data)
+    return result
 
 
 @router.post(
@@ -708,7 +1555,7 @@ def project_flow_restore(
     operation_id="project_report_v1",
     summary="projectReport v1",
     tags=["saas"],
-    dependencies=[allowed(policies.may_project_report_v1)],
+    dependencies=[flags.gated("advancedReports"), allowed(policies.may_project_report_v1)],
     responses=_errors({
         401: "No valid bearer token.",
         403: "Not allowed.",
@@ -729,6 +1576,496 @@ def project_report_v1(
     if handler is None:
         raise errors.NotImplementedYet("define project_report_v1(ctx, data) in handlers/saas.py")
     result: schemas.ProjectPage = handler(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/record-exposure",
+    operation_id="record_exposure_v1",
+    summary="recordExposure v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_record_exposure_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No experiment has this key",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def record_exposure_v1(
+    data: schemas.RecordExposureV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Assignment:
+    """Record that the signed-in user saw their variant."""
+    if not policies.may_record_exposure_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Assignment = flags_service.record_exposure_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/record-threshold-crossing",
+    operation_id="record_threshold_crossing_v1",
+    summary="recordThresholdCrossing v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_record_threshold_crossing_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "This threshold was already reached in the period",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def record_threshold_crossing_v1(
+    data: schemas.RecordThresholdCrossingV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.ThresholdCrossing:
+    """Record that usage crossed a share of the plan's limit (the `checkThresholds` job calls
+    it); a crossing already recorded for the period is not announced again.
+    """
+    if not policies.may_record_threshold_crossing_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.ThresholdCrossing = metering_service.record_threshold_crossing_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/record-usage",
+    operation_id="record_usage_v1",
+    summary="recordUsage v1",
+    tags=["metering"],
+    dependencies=[allowed(policies.may_record_usage_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No metric has this key",
+        429: "The plan's limit for this period is reached",
+    }),
+)
+def record_usage_v1(
+    data: schemas.RecordUsageV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.UsageRecord:
+    """Record usage by hand (usage is recorded automatically for `metric … from <event>` and
+    for operations with `meters`). The generated handler refuses it when the plan's limit
+    for the period would be passed and the metric is a hard limit.
+    """
+    if not policies.may_record_usage_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.UsageRecord = metering_service.record_usage_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/remove-member",
+    operation_id="remove_member_v1",
+    summary="removeMember v1",
+    tags=["identity"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_remove_member_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can remove an owner",
+        404: "No such member",
+        409: "The last owner cannot be removed",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def remove_member_v1(
+    data: schemas.RemoveMemberV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Remove a member from the organisation. The last owner can never be removed."""
+    if not policies.may_remove_member_v1(actor):
+        raise errors.Forbidden()
+    identity_service.remove_member_v1(Context(session, actor), data)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/rename-org",
+    operation_id="rename_org_v1",
+    summary="renameOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_rename_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def rename_org_v1(
+    data: schemas.RenameOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Org:
+    """Rename the caller's organisation."""
+    if not policies.may_rename_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Org = identity_service.rename_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/retry-delivery",
+    operation_id="retry_delivery_v1",
+    summary="retryDelivery v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_retry_delivery_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Only a failed or bounced delivery can be retried",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def retry_delivery_v1(
+    data: schemas.RetryDeliveryV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Delivery:
+    """Send a failed or bounced delivery again."""
+    if not policies.may_retry_delivery_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Delivery = notifications_service.retry_delivery_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/revoke-invitation",
+    operation_id="revoke_invitation_v1",
+    summary="revokeInvitation v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_revoke_invitation_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No such invitation",
+        409: "Only a pending invitation can be revoked",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def revoke_invitation_v1(
+    data: schemas.RevokeInvitationV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Invitation:
+    """Withdraw a pending invitation."""
+    if not policies.may_revoke_invitation_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Invitation = identity_service.revoke_invitation_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/save-template",
+    operation_id="save_template_v1",
+    summary="saveTemplate v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_save_template_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No notification has this name",
+    }),
+)
+def save_template_v1(
+    data: schemas.SaveTemplateV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Template:
+    """Override the template of a notification for one channel and language."""
+    if not policies.may_save_template_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Template = notifications_service.save_template_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.get(
+    "/v1/search-audit-entries",
+    operation_id="search_audit_entries_v1",
+    summary="searchAuditEntries v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_search_audit_entries_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        422: "`from` must be before `to`",
+    }),
+)
+def search_audit_entries_v1(
+    data: Annotated[schemas.SearchAuditEntriesV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditEntryPage:
+    """Search the trail: by actor, event, target and time range, newest first."""
+    if not policies.may_search_audit_entries_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditEntryPage = audit_service.search_audit_entries_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-org-channel",
+    operation_id="set_org_channel_v1",
+    summary="setOrgChannel v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_set_org_channel_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "The webhook channel needs a URL",
+    }),
+)
+def set_org_channel_v1(
+    data: schemas.SetOrgChannelV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.OrgChannelSetting:
+    """Switch a channel on or off for the whole organisation."""
+    if not policies.may_set_org_channel_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.OrgChannelSetting = notifications_service.set_org_channel_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-preference",
+    operation_id="set_preference_v1",
+    summary="setPreference v1",
+    tags=["notifications"],
+    dependencies=[allowed(policies.may_set_preference_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "No notification has this name",
+    }),
+)
+def set_preference_v1(
+    data: schemas.SetPreferenceV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.NotificationPreference:
+    """Opt in or out of a channel, for every notification or one of them."""
+    if not policies.may_set_preference_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.NotificationPreference = notifications_service.set_preference_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/set-schedule-paused",
+    operation_id="set_schedule_paused_v1",
+    summary="setSchedulePaused v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_set_schedule_paused_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No schedule has this name",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def set_schedule_paused_v1(
+    data: schemas.SetSchedulePausedV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.JobSchedule:
+    """Pause or resume a schedule."""
+    if not policies.may_set_schedule_paused_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.JobSchedule = jobs_service.set_schedule_paused_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/sign-up",
+    operation_id="sign_up_v1",
+    summary="signUp v1",
+    tags=["identity"],
+    responses=_errors({
+        404: "Not found.",
+        409: "This email is already registered: sign in, or ask for an invitation",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def sign_up_v1(data: schemas.SignUpV1Input, session: SessionDep) -> schemas.MemberToken:
+    """Sign up: a new user, their organisation with them as its owner, and a first token for
+    it. `not authenticated`: called without a token (the generated app serves it so).
+    """
+    result: schemas.MemberToken = identity_service.sign_up_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/switch-org",
+    operation_id="switch_org_v1",
+    summary="switchOrg v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_switch_org_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "You are not a member of this organisation",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def switch_org_v1(
+    data: schemas.SwitchOrgV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.MemberToken:
+    """A token for the signed-in user in another organisation they belong to (after
+    `createOrg` or `acceptInvitation`, a token is bound to one organisation).
+    """
+    if not policies.may_switch_org_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.MemberToken = identity_service.switch_org_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
+    "/v1/update-audit-settings",
+    operation_id="update_audit_settings_v1",
+    summary="updateAuditSettings v1",
+    tags=["audit"],
+    dependencies=[allowed(policies.may_update_audit_settings_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Keep audit entries for at least 30 days",
+    }),
+)
+def update_audit_settings_v1(
+    data: schemas.UpdateAuditSettingsV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.AuditSettings:
+    """Set how long entries are kept (at least 30 days) and how personal data appears."""
+    if not policies.may_update_audit_settings_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.AuditSettings = audit_service.update_audit_settings_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/update-billing-profile",
+    operation_id="update_billing_profile_v1",
+    summary="updateBillingProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_billing_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_billing_profile_v1(
+    data: schemas.UpdateBillingProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.BillingProfile:
+    """Set the organisation's billing details."""
+    if not policies.may_update_billing_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.BillingProfile = identity_service.update_billing_profile_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
+    "/v1/update-flag",
+    operation_id="update_flag_v1",
+    summary="updateFlag v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_update_flag_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No flag has this key",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_flag_v1(
+    data: schemas.UpdateFlagV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.FeatureFlag:
+    """Change a flag's status and rollout. Recorded in the audit trail when `audit` is used."""
+    if not policies.may_update_flag_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.FeatureFlag = flags_service.update_flag_v1(Context(session, actor), data)
     return result
 
 
@@ -775,6 +2112,33 @@ def update_org_settings_v1(
 
 
 @router.post(
+    "/v1/update-profile",
+    operation_id="update_profile_v1",
+    summary="updateProfile v1",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_update_profile_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def update_profile_v1(
+    data: schemas.UpdateProfileV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.User:
+    """Change the signed-in user's own name."""
+    if not policies.may_update_profile_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.User = identity_service.update_profile_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/update-project",
     operation_id="update_project_v1",
     summary="updateProject v1",
@@ -787,6 +2151,7 @@ def update_org_settings_v1(
         409: "Conflicts with existing data or the record's state.",
         413: "The request body is too large.",
         422: "Invalid input.",
+        429: "A usage limit of the organisation's plan is reached.",
     }),
 )
 def update_project_v1(
@@ -797,6 +2162,7 @@ def update_project_v1(
     """Rename a project or change its description or visibility; its lead may too."""
     if not policies.may_update_project_v1(actor):
         raise errors.Forbidden()
+    metering.meter(session, actor, "api_calls", "operation updateProject v1")
     row = session.scalar(sa.select(models.Project).where(
         models.Project.id == data.id, policies.project_readable(actor)))
     if row is None:
@@ -812,3 +2178,36 @@ def update_project_v1(
     _commit(session)
     session.refresh(row)
     return schemas.Project.from_row(row)
+
+
+@router.post(
+    "/v2/invite-member",
+    operation_id="invite_member_v2",
+    summary="inviteMember v2",
+    tags=["identity"],
+    dependencies=[allowed(policies.may_invite_member_v2)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Only an owner can invite an owner",
+        404: "Not found.",
+        409: "This person is already a member",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def invite_member_v2(
+    data: schemas.InviteMemberV2Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.InvitationSent:
+    """Invite someone by email: records a pending invitation that the invitee accepts after
+    signing in (the `accept` transition of `InvitationFlow`). Only an owner may invite
+    another owner.
+    """
+    if not policies.may_invite_member_v2(actor):
+        raise errors.Forbidden()
+    result: schemas.InvitationSent = identity_service.invite_member_v2(
+        Context(session, actor),
+        data,
+    )
+    return result

@@ -47,6 +47,44 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+class InvitationSent(BaseModel):
+    """A new invitation with its token, shown once to the inviter: the invitee presents the
+    token to `acceptInvitation` (send it in the invitation link).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+    expiresAt: UtcDateTime
+    token: SafeStr
+
+
+class MemberToken(BaseModel):
+    """A bearer token of one member of one organisation, returned once (only its hash is stored):
+    the caller sends it as `Authorization: Bearer <token>`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SafeStr
+    user: uuid.UUID
+    org: uuid.UUID
+    membership: uuid.UUID
+    role: enums.OrgRole
+
+
+class TemplateVariable(BaseModel):
+    """A variable a template uses, with its type (a `{{ path }}` of the event's payload)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    type: enums.VariableType
+    required: bool
+
+
 class Assignment(BaseModel):
     """The variant a user was given in an experiment: assigned once (by a hash of the
     experiment and the user), then stable, so a user never sees the variant change.
@@ -148,6 +186,95 @@ class AuditExport(BaseModel):
         )
 
 
+class AuditSettings(BaseModel):
+    """How one organisation's audit trail is kept."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    retention: datetime.timedelta
+    privacy: enums.AuditPrivacy
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.AuditSettings) -> AuditSettings:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            retention=row.retention,
+            privacy=row.privacy,
+            updatedAt=row.updated_at,
+        )
+
+
+class BillingProfile(BaseModel):
+    """The organisation's billing details: who invoices go to."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    legalName: SafeStr
+    billingEmail: SafeStr
+    taxId: SafeStr | None
+    country: SafeStr
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.BillingProfile) -> BillingProfile:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            legalName=row.legal_name,
+            billingEmail=row.billing_email,
+            taxId=row.tax_id,
+            country=row.country,
+            updatedAt=row.updated_at,
+        )
+
+
+class Delivery(BaseModel):
+    """One message to one recipient through one channel."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    notification: SafeStr
+    channel: enums.Channel
+    event: SafeStr
+    eventId: uuid.UUID
+    recipient: uuid.UUID | None
+    address: SafeStr | None
+    subject: SafeStr | None
+    body: SafeStr
+    status: enums.DeliveryStatus
+    attempts: int
+    lastError: SafeStr | None
+    sentAt: UtcDateTime | None
+    readAt: UtcDateTime | None
+    createdAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.Delivery) -> Delivery:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            notification=row.notification,
+            channel=row.channel,
+            event=row.event,
+            eventId=row.event_id,
+            recipient=row.recipient_id,
+            address=row.address,
+            subject=row.subject,
+            body=row.body,
+            status=row.status,
+            attempts=row.attempts,
+            lastError=row.last_error,
+            sentAt=row.sent_at,
+            readAt=row.read_at,
+            createdAt=row.created_at,
+        )
+
+
 class Experiment(BaseModel):
     """The run-time state of one `experiment` declaration."""
 
@@ -169,6 +296,47 @@ class Experiment(BaseModel):
             startedAt=row.started_at,
             endedAt=row.ended_at,
         )
+
+
+class FeatureFlag(BaseModel):
+    """The run-time state of one `flag` declaration. The spec gives its default, rollout and
+    targets; operators change them here without a deploy.
+    """
+
+    id: uuid.UUID
+    key: SafeStr
+    description: SafeStr | None
+    status: enums.FlagStatus
+    rolloutPercent: decimal.Decimal
+    killed: bool
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.FeatureFlag) -> FeatureFlag:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            key=row.key,
+            description=row.description,
+            status=row.status,
+            rolloutPercent=row.rollout_percent,
+            killed=row.killed,
+            updatedAt=row.updated_at,
+        )
+
+
+class FlagTarget(BaseModel):
+    """Turns a flag on for one org, user, plan or segment, whatever its status."""
+
+    id: uuid.UUID
+    flag: uuid.UUID
+    kind: enums.TargetKind
+    value: SafeStr
+
+    @classmethod
+    def from_row(cls, row: models.FlagTarget) -> FlagTarget:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, flag=row.flag_id, kind=row.kind, value=row.value)
 
 
 class Invitation(BaseModel):
@@ -242,6 +410,81 @@ class Job(BaseModel):
         )
 
 
+class JobSchedule(BaseModel):
+    """The state of one `schedule` declaration at run time."""
+
+    id: uuid.UUID
+    name: SafeStr
+    type: SafeStr
+    cron: SafeStr | None
+    every: datetime.timedelta | None
+    paused: bool
+    lastRunAt: UtcDateTime | None
+    nextRunAt: UtcDateTime | None
+
+    @classmethod
+    def from_row(cls, row: models.JobSchedule) -> JobSchedule:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            name=row.name,
+            type=row.type,
+            cron=row.cron,
+            every=row.every,
+            paused=row.paused,
+            lastRunAt=row.last_run_at,
+            nextRunAt=row.next_run_at,
+        )
+
+
+class MetricDefinition(BaseModel):
+    """The run-time copy of one `metric` declaration, for reports and billing exports."""
+
+    id: uuid.UUID
+    key: SafeStr
+    name: SafeStr
+    unit: SafeStr
+    aggregation: SafeStr
+    period: enums.UsagePeriod | None
+    description: SafeStr | None
+
+    @classmethod
+    def from_row(cls, row: models.MetricDefinition) -> MetricDefinition:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            key=row.key,
+            name=row.name,
+            unit=row.unit,
+            aggregation=row.aggregation,
+            period=row.period,
+            description=row.description,
+        )
+
+
+class NotificationPreference(BaseModel):
+    """A user's choice for one channel (and optionally one notification): opted in or out."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    user: uuid.UUID
+    channel: enums.Channel
+    notification: SafeStr | None
+    enabled: bool
+
+    @classmethod
+    def from_row(cls, row: models.NotificationPreference) -> NotificationPreference:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            user=row.user_id,
+            channel=row.channel,
+            notification=row.notification,
+            enabled=row.enabled,
+        )
+
+
 class Org(BaseModel):
     """An organisation: the tenant boundary of every tenant-owned entity."""
 
@@ -253,6 +496,41 @@ class Org(BaseModel):
     def from_row(cls, row: models.Org) -> Org:
         """The read model of a database row (secret fields left out)."""
         return cls(id=row.id, name=row.name, createdAt=row.created_at)
+
+
+class OrgChannelSetting(BaseModel):
+    """An organisation-wide switch for a channel: off means nobody in the org gets it."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    channel: enums.Channel
+    enabled: bool
+    webhookUrl: SafeStr | None
+
+    @classmethod
+    def from_row(cls, row: models.OrgChannelSetting) -> OrgChannelSetting:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            channel=row.channel,
+            enabled=row.enabled,
+            webhookUrl=row.webhook_url,
+        )
+
+
+class OrgMembership(BaseModel):
+    """A user's membership of an organisation, with the role held there."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    user: uuid.UUID
+    role: enums.OrgRole
+
+    @classmethod
+    def from_row(cls, row: models.OrgMembership) -> OrgMembership:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, org=row.org_id, user=row.user_id, role=row.role)
 
 
 class OrgSettings(BaseModel):
@@ -307,6 +585,100 @@ class Project(BaseModel):
         )
 
 
+class SegmentMember(BaseModel):
+    """An organisation in a segment."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    segment: uuid.UUID
+
+    @classmethod
+    def from_row(cls, row: models.SegmentMember) -> SegmentMember:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, org=row.org_id, segment=row.segment_id)
+
+
+class Subscription(BaseModel):
+    """The plan an organisation is on (the `plan` declaration's name)."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    plan: SafeStr
+    status: enums.SubscriptionStatus
+    externalId: SafeStr | None
+    currentPeriodStart: UtcDateTime
+    currentPeriodEnd: UtcDateTime
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.Subscription) -> Subscription:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            plan=row.plan,
+            status=row.status,
+            externalId=row.external_id,
+            currentPeriodStart=row.current_period_start,
+            currentPeriodEnd=row.current_period_end,
+            updatedAt=row.updated_at,
+        )
+
+
+class Template(BaseModel):
+    """A message template. `notification` declarations carry their own; organisations may
+    override one per notification and channel.
+    """
+
+    id: uuid.UUID
+    org: uuid.UUID
+    notification: SafeStr
+    channel: enums.Channel
+    locale: SafeStr
+    subject: SafeStr | None
+    body: SafeStr
+    variables: list[TemplateVariable]
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.Template) -> Template:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            notification=row.notification,
+            channel=row.channel,
+            locale=row.locale,
+            subject=row.subject,
+            body=row.body,
+            variables=[TemplateVariable.model_validate(v) for v in row.variables],
+            updatedAt=row.updated_at,
+        )
+
+
+class ThresholdCrossing(BaseModel):
+    """A threshold that was reached in a period, so that it is announced once."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    metric: SafeStr
+    periodStart: UtcDateTime
+    percent: int
+    at: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.ThresholdCrossing) -> ThresholdCrossing:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            metric=row.metric,
+            periodStart=row.period_start,
+            percent=row.percent,
+            at=row.at,
+        )
+
+
 class UsageRecord(BaseModel):
     """Some usage: a quantity of one metric, for an organisation (and the user behind it)."""
 
@@ -334,6 +706,47 @@ class UsageRecord(BaseModel):
         )
 
 
+class UsageSummary(BaseModel):
+    """Usage of one metric in one period, aggregated from the records."""
+
+    id: uuid.UUID
+    org: uuid.UUID
+    metric: SafeStr
+    period: enums.UsagePeriod
+    periodStart: UtcDateTime
+    value: decimal.Decimal
+    limit: int | None
+    updatedAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.UsageSummary) -> UsageSummary:
+        """The read model of a database row (secret fields left out)."""
+        return cls(
+            id=row.id,
+            org=row.org_id,
+            metric=row.metric,
+            period=row.period,
+            periodStart=row.period_start,
+            value=row.value,
+            limit=row.limit,
+            updatedAt=row.updated_at,
+        )
+
+
+class User(BaseModel):
+    """A person who can sign in."""
+
+    id: uuid.UUID
+    email: SafeStr
+    name: SafeStr
+    createdAt: UtcDateTime
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, email=row.email, name=row.name, createdAt=row.created_at)
+
+
 class AssignmentPage(BaseModel):
     """One page of `Assignment` items, and how many there are in all."""
 
@@ -343,10 +756,37 @@ class AssignmentPage(BaseModel):
     size: int
 
 
+class AuditEntryPage(BaseModel):
+    """One page of `AuditEntry` items, and how many there are in all."""
+
+    items: list[AuditEntry]
+    total: int
+    page: int
+    size: int
+
+
+class DeliveryPage(BaseModel):
+    """One page of `Delivery` items, and how many there are in all."""
+
+    items: list[Delivery]
+    total: int
+    page: int
+    size: int
+
+
 class ExperimentPage(BaseModel):
     """One page of `Experiment` items, and how many there are in all."""
 
     items: list[Experiment]
+    total: int
+    page: int
+    size: int
+
+
+class FeatureFlagPage(BaseModel):
+    """One page of `FeatureFlag` items, and how many there are in all."""
+
+    items: list[FeatureFlag]
     total: int
     page: int
     size: int
@@ -365,6 +805,33 @@ class JobPage(BaseModel):
     """One page of `Job` items, and how many there are in all."""
 
     items: list[Job]
+    total: int
+    page: int
+    size: int
+
+
+class JobSchedulePage(BaseModel):
+    """One page of `JobSchedule` items, and how many there are in all."""
+
+    items: list[JobSchedule]
+    total: int
+    page: int
+    size: int
+
+
+class NotificationPreferencePage(BaseModel):
+    """One page of `NotificationPreference` items, and how many there are in all."""
+
+    items: list[NotificationPreference]
+    total: int
+    page: int
+    size: int
+
+
+class OrgMembershipPage(BaseModel):
+    """One page of `OrgMembership` items, and how many there are in all."""
+
+    items: list[OrgMembership]
     total: int
     page: int
     size: int
@@ -397,6 +864,68 @@ class UsageRecordPage(BaseModel):
     size: int
 
 
+class UsageSummaryPage(BaseModel):
+    """One page of `UsageSummary` items, and how many there are in all."""
+
+    items: list[UsageSummary]
+    total: int
+    page: int
+    size: int
+
+
+class AcceptInvitationV1Input(BaseModel):
+    """The input of command `acceptInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
+
+
+class AcceptMyInvitationV1Input(BaseModel):
+    """The input of command `acceptMyInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+
+
+class AddFlagTargetV1Input(BaseModel):
+    """The input of command `addFlagTarget v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    kind: enums.TargetKind
+    value: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class AddToSegmentV1Input(BaseModel):
+    """The input of command `addToSegment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segment: uuid.UUID
+    org: uuid.UUID
+
+
+class ChangePlanV1Input(BaseModel):
+    """The input of command `changePlan v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+
+
+class ChangeRoleV1Input(BaseModel):
+    """The input of command `changeRole v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+    role: enums.OrgRole
+
+
 class CreateOrgV1Input(BaseModel):
     """The input of command `createOrg v1`."""
 
@@ -426,12 +955,46 @@ class CreateProjectV1Input(BaseModel):
     visibility: enums.ProjectVisibility | None = None
 
 
+class DeleteOrgV1Input(BaseModel):
+    """The input of command `deleteOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
 class DeleteProjectV1Input(BaseModel):
     """The input of command `deleteProject v1`."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID
+
+
+class EnqueueJobV1Input(BaseModel):
+    """The input of command `enqueueJob v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    payload: dict[str, Any]
+    runAt: UtcDateTime | None = None
+    dedupeKey: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+
+
+class EvaluateFlagsV1Input(BaseModel):
+    """The input of query `evaluateFlags v1`."""
+
+
+class ExportAuditEntriesV1Input(BaseModel):
+    """The input of command `exportAuditEntries v1`."""
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=True)
+
+    from_: UtcDateTime = Field(alias="from")
+    to: UtcDateTime
+    event: SafeStr | None = None
+    format: enums.AuditExportFormat | None = None
 
 
 class GetAuditEntryV1Input(BaseModel):
@@ -446,6 +1009,14 @@ class GetAuditExportV1Input(BaseModel):
     id: uuid.UUID
 
 
+class GetAuditSettingsV1Input(BaseModel):
+    """The input of query `getAuditSettings v1`."""
+
+
+class GetBillingProfileV1Input(BaseModel):
+    """The input of query `getBillingProfile v1`."""
+
+
 class GetJobV1Input(BaseModel):
     """The input of query `getJob v1`."""
 
@@ -458,6 +1029,55 @@ class GetProjectV1Input(BaseModel):
     id: uuid.UUID
 
 
+class GetSubscriptionV1Input(BaseModel):
+    """The input of query `getSubscription v1`."""
+
+
+class GetUsageV1Input(BaseModel):
+    """The input of query `getUsage v1`."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
+    metric: SafeStr | None = None
+    period: enums.UsagePeriod | None = None
+    from_: UtcDateTime | None = Field(default=None, alias="from")
+    to: UtcDateTime | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class GetVariantV1Input(BaseModel):
+    """The input of query `getVariant v1`."""
+
+    experiment: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+
+
+class InviteMemberV1Input(BaseModel):
+    """The input of command `inviteMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+
+
+class KillFlagV1Input(BaseModel):
+    """The input of command `killFlag v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    reason: Annotated[SafeStr, Field(min_length=1, max_length=300)]
+
+
+class LeaveOrgV1Input(BaseModel):
+    """The input of command `leaveOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: uuid.UUID
+
+
 class ListAssignmentsV1Input(BaseModel):
     """The input of query `listAssignments v1`."""
 
@@ -468,6 +1088,33 @@ class ListAssignmentsV1Input(BaseModel):
     q: str | None = None
 
 
+class ListAuditEntriesV1Input(BaseModel):
+    """The input of query `listAuditEntries v1`."""
+
+    targetType: SafeStr | None = None
+    targetId: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListDeadJobsV1Input(BaseModel):
+    """The input of query `listDeadJobs v1`."""
+
+    type: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListDeliveriesV1Input(BaseModel):
+    """The input of query `listDeliveries v1`."""
+
+    status: enums.DeliveryStatus | None = None
+    channel: enums.Channel | None = None
+    notification: SafeStr | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
 class ListExperimentsV1Input(BaseModel):
     """The input of query `listExperiments v1`."""
 
@@ -475,6 +1122,22 @@ class ListExperimentsV1Input(BaseModel):
     page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
+
+
+class ListFlagsV1Input(BaseModel):
+    """The input of query `listFlags v1`."""
+
+    status: enums.FlagStatus | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListInboxV1Input(BaseModel):
+    """The input of query `listInbox v1`."""
+
+    unreadOnly: bool | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
 class ListInvitationsV1Input(BaseModel):
@@ -496,6 +1159,38 @@ class ListJobsV1Input(BaseModel):
     q: str | None = None
 
 
+class ListMembersV1Input(BaseModel):
+    """The input of query `listMembers v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListMetricsV1Input(BaseModel):
+    """The input of query `listMetrics v1`."""
+
+
+class ListMyInvitationsV1Input(BaseModel):
+    """The input of query `listMyInvitations v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListMyMembershipsV1Input(BaseModel):
+    """The input of query `listMyMemberships v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListMyPreferencesV1Input(BaseModel):
+    """The input of query `listMyPreferences v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
 class ListOrgSettingsV1Input(BaseModel):
     """The input of query `listOrgSettings v1`."""
 
@@ -515,6 +1210,13 @@ class ListProjectsV1Input(BaseModel):
     size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
+class ListSchedulesV1Input(BaseModel):
+    """The input of query `listSchedules v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
 class ListUsageRecordsV1Input(BaseModel):
     """The input of query `listUsageRecords v1`."""
 
@@ -527,6 +1229,18 @@ class ListUsageRecordsV1Input(BaseModel):
     page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
     q: str | None = None
+
+
+class MarkReadV1Input(BaseModel):
+    """The input of command `markRead v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deliveries: list[uuid.UUID]
+
+
+class MeV1Input(BaseModel):
+    """The input of query `me v1`."""
 
 
 class ProjectFlowArchiveInput(BaseModel):
@@ -554,6 +1268,177 @@ class ProjectReportV1Input(BaseModel):
     to: UtcDateTime | None = None
 
 
+class RecordExposureV1Input(BaseModel):
+    """The input of command `recordExposure v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+
+
+class RecordThresholdCrossingV1Input(BaseModel):
+    """The input of command `recordThresholdCrossing v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    periodStart: UtcDateTime
+    percent: Annotated[int, Field(ge=1, le=2147483647)]
+
+
+class RecordUsageV1Input(BaseModel):
+    """The input of command `recordUsage v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    quantity: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=4)]
+    idempotencyKey: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+
+
+class RemoveMemberV1Input(BaseModel):
+    """The input of command `removeMember v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    membership: uuid.UUID
+
+
+class RenameOrgV1Input(BaseModel):
+    """The input of command `renameOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class RetryDeliveryV1Input(BaseModel):
+    """The input of command `retryDelivery v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delivery: uuid.UUID
+
+
+class RevokeInvitationV1Input(BaseModel):
+    """The input of command `revokeInvitation v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation: uuid.UUID
+
+
+class SaveTemplateV1Input(BaseModel):
+    """The input of command `saveTemplate v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notification: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    channel: enums.Channel
+    locale: Annotated[SafeStr, Field(pattern="^[a-z]{2}$")]
+    subject: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+    body: SafeStr
+
+
+class SearchAuditEntriesV1Input(BaseModel):
+    """The input of query `searchAuditEntries v1`."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
+    actorKind: enums.ActorKind | None = None
+    actorId: SafeStr | None = None
+    event: SafeStr | None = None
+    targetType: SafeStr | None = None
+    targetId: SafeStr | None = None
+    from_: UtcDateTime | None = Field(default=None, alias="from")
+    to: UtcDateTime | None = None
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class SetOrgChannelV1Input(BaseModel):
+    """The input of command `setOrgChannel v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: enums.Channel
+    enabled: bool
+    webhookUrl: Annotated[
+        SafeStr,
+        Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$"),
+    ] | None = None
+
+
+class SetPreferenceV1Input(BaseModel):
+    """The input of command `setPreference v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: enums.Channel
+    notification: Annotated[SafeStr, Field(min_length=1, max_length=80)] | None = None
+    enabled: bool
+
+
+class SetSchedulePausedV1Input(BaseModel):
+    """The input of command `setSchedulePaused v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    paused: bool
+
+
+class SignUpV1Input(BaseModel):
+    """The input of command `signUp v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+    orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class SwitchOrgV1Input(BaseModel):
+    """The input of command `switchOrg v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: uuid.UUID
+
+
+class UpdateAuditSettingsV1Input(BaseModel):
+    """The input of command `updateAuditSettings v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention: datetime.timedelta
+    privacy: enums.AuditPrivacy
+
+
+class UpdateBillingProfileV1Input(BaseModel):
+    """The input of command `updateBillingProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legalName: Annotated[SafeStr, Field(min_length=1, max_length=200)]
+    billingEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    taxId: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
+    country: Annotated[SafeStr, Field(pattern="^[A-Z]{2}$")]
+
+
+class UpdateFlagV1Input(BaseModel):
+    """The input of command `updateFlag v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    status: enums.FlagStatus
+    rolloutPercent: Annotated[
+        decimal.Decimal,
+        Field(max_digits=5, decimal_places=2, ge=0, le=100),
+    ] | None = None
+
+
 class UpdateOrgSettingsV1Input(BaseModel):
     """The input of command `updateOrgSettings v1`."""
 
@@ -566,6 +1451,14 @@ class UpdateOrgSettingsV1Input(BaseModel):
     privateByDefault: bool | None = None
 
 
+class UpdateProfileV1Input(BaseModel):
+    """The input of command `updateProfile v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
 class UpdateProjectV1Input(BaseModel):
     """The input of command `updateProject v1`."""
 
@@ -575,3 +1468,13 @@ class UpdateProjectV1Input(BaseModel):
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
     description: SafeStr | None = None
     visibility: enums.ProjectVisibility | None = None
+
+
+class InviteMemberV2Input(BaseModel):
+    """The input of command `inviteMember v2`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    role: enums.OrgRole
+    validFor: datetime.timedelta | None = None

@@ -37,10 +37,25 @@ from saas.enums import JobStatus, JobTrigger
 from saas.handlers import jobs as job_handlers
 from saas.jobs.definitions import JOB_TYPES, SCHEDULES, JobContext, JobType
 from saas.jobs.queue import enqueue
+from saas.services import audit as audit_service
+from saas.services import flags as flags_service
+from saas.services import identity as identity_service
+from saas.services import jobs as jobs_service
+from saas.services import metering as metering_service
+from saas.services import notifications as notifications_service
 
 Clock = Callable[[], datetime.datetime]
 Sessions = sessionmaker[Session]
 _WAITING = (JobStatus.queued, JobStatus.failed)
+# the standard modules' generated job functions, looked up before handlers/jobs.py
+GENERATED: tuple[object, ...] = (
+    audit_service,
+    flags_service,
+    identity_service,
+    jobs_service,
+    metering_service,
+    notifications_service,
+)
 
 
 def utcnow() -> datetime.datetime:
@@ -180,7 +195,8 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
     """Run the handler; why it failed, or None when it succeeded."""
     if definition is None:
         return f"unknown job type {context.job_type!r}: no job of this name in the spec"
-    handler = getattr(handlers, definition.handler, None)
+    handler = next((getattr(module, definition.handler) for module in (*GENERATED, handlers)
+                    if hasattr(module, definition.handler)), None)
     if handler is None:
         return (f"no handler for the job {definition.name!r}: define "
                 f"{definition.handler}(ctx, data) in saas/handlers/jobs.py")
