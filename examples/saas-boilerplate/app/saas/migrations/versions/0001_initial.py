@@ -574,6 +574,12 @@ def upgrade() -> None:
         sa.Column("invited_by_id", sa.Uuid(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
+            "token_hash",
+            sa.String(64),
+            nullable=True,
+            comment="The SHA-256 of its token (the token is shown once, to the inviter).",
+        ),
+        sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
             nullable=False,
@@ -592,6 +598,7 @@ def upgrade() -> None:
             name=op.f("fk_identity_invitation_invited_by_id_identity_user"),
             ondelete="RESTRICT",
         ),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_identity_invitation_token_hash")),
         sa.CheckConstraint(
             "role IN ('owner', 'admin', 'member')",
             name=op.f("ck_identity_invitation_role_enum"),
@@ -599,6 +606,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('pending', 'accepted', 'revoked', 'expired')",
             name=op.f("ck_identity_invitation_status_enum"),
+        ),
+        sa.CheckConstraint(
+            "length(token_hash) <= 64",
+            name=op.f("ck_identity_invitation_token_hash_length"),
         ),
     )
     op.create_index(
