@@ -8,6 +8,7 @@ CSPEC_TEST_POSTGRES_URL is set (`.ci/run` sets it)."""
 from __future__ import annotations
 
 import datetime
+import importlib
 import re
 import shutil
 import uuid
@@ -159,7 +160,19 @@ def test_saas_audit_log_is_visible_to_admins_only(saas: RunningApp) -> None:
     assert saas.get("b:admin", "/v1/get-audit-entry", id=entry).status_code == 404
 
 
-def test_saas_project_report_is_a_handler_behind_the_policy(saas: RunningApp) -> None:
+def test_saas_project_report_is_a_handler_behind_the_plan_and_the_policy(
+        saas: RunningApp) -> None:
+    """`projectReport` is behind the `advancedReports` flag, which plans pro and enterprise
+    turn on (and a 10% rollout by org): off, it answers like an unknown route."""
+    evaluate = importlib.import_module(f"{saas.package}.flags.evaluate")
+    auth = importlib.import_module(f"{saas.package}.auth")
+    with saas.modules["session"].SessionLocal() as db:
+        org_b = auth.actor_for_token(db, saas.tokens["b:owner"]).org_id
+    saas.ok("b:owner", "/v1/change-plan", {"plan": "free"})
+    rolled_out = evaluate.in_rollout("advancedReports", org_b, 10)
+    assert saas.get("b:admin", "/v1/project-report").status_code == (200 if rolled_out else 404)
+    assert saas.post("a:admin", "/v1/change-plan", {"plan": "pro"}).status_code == 403
+    saas.ok("a:owner", "/v1/change-plan", {"plan": "pro"})
     project = _project(saas)
     report = saas.ok("a:admin", "/v1/project-report")
     assert project["id"] in {p["id"] for p in report["items"]}
