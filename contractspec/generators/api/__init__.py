@@ -80,7 +80,9 @@ class ApiGenerator:
             f"{app}/main.py": main_module(app, app, API_VERSION, top,
                                           jobs=program.module("jobs") is not None,
                                           ui=access is not None and any(
-                                              m.views for m in program.modules if not m.std)),
+                                              m.views for m in program.modules if not m.std),
+                                          agents=access is not None and any(
+                                              m.agents for m in program.modules)),
         }
         if access is not None and catalog is not None:
             texts.update(_secured(api, access, flows, schema, app, top, catalog))
