@@ -3,7 +3,7 @@
 `{Membership}` the model classes; `{RunStatus}`, `{StepKind}`, `{StepStatus}` the enums;
 `{RunStarted}`, `{ToolCalled}`, `{RunCompleted}`, `{RunFailed}` the event classes."""
 
-RUNTIME = '''"""The runs of the agents: every step recorded, every tool call authorised like the API.
+RUNTIME = '''"""The runs of the agents: each step recorded, each tool call authorised like the API.
 
 The application never calls a model: the caller (an agent host, an MCP client) drives the
 run and reports what the model did. `start_run` opens a run for the member who asks;
