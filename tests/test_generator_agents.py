@@ -7,6 +7,7 @@ never run, limits failing the run, and the run's events in the outbox in order.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
 import os
@@ -26,11 +27,12 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from contractspec.analysis import analyze_workspace
+from contractspec.generators import writer
 from contractspec.generators.agents import AgentsGenerator
 from contractspec.generators.base import GeneratorError, GeneratorOptions
 from contractspec.generators.pipeline import generate
 from contractspec.ir import nodes as ir
-from tests.conftest import DATA
+from tests.conftest import DATA, analyse
 from tests.databases import temporary_database
 
 APP = "sales"
@@ -43,6 +45,7 @@ agent salesAssistant "Sales assistant" {
   limits {
     steps 8
     tokens 1000
+    time 5m
   }
   instructions """
     Help the sales team keep the pipeline current: list the deals, open new ones when asked
@@ -108,6 +111,31 @@ def test_an_unsupported_agent_policy_is_refused_with_its_name(workspace: Path) -
         m.model_copy(update={"agents": (bad,)}) if m is module else m for m in program.modules)})
     with pytest.raises(GeneratorError, match="agent `salesAssistant`"):
         AgentsGenerator().generate(broken, GeneratorOptions(app=APP))
+
+
+def test_without_users_only_the_manifests() -> None:
+    analysis = analyse("module shop\n\n/// Count things.\nquery countItems v1 {\n"
+                       "  output int\n}\n\nagent helper {\n  tools countItems\n}\n")
+    assert not analysis.errors, analysis.errors
+    files = AgentsGenerator().generate(analysis.program, GeneratorOptions(app="shop"))
+    assert list(files) == ["agents/helper.tools.json"]
+    tool = json.loads(files["agents/helper.tools.json"])["tools"][0]
+    assert (tool["name"], tool["description"]) == ("countItems", "Count things.")
+
+
+def test_a_workspace_event_named_like_a_runtime_event_is_told_apart(workspace: Path,
+                                                                    tmp_path: Path) -> None:
+    shutil.copytree(workspace, tmp_path, dirs_exist_ok=True)
+    spec = tmp_path / "spec" / "sales.cspec"
+    spec.write_text(spec.read_text() + "\nevent run.started v1 {\n  payload {\n"
+                    "    deal: ref Deal\n  }\n  retention 30d\n}\n")
+    analysis = analyze_workspace([tmp_path])
+    assert not analysis.errors, analysis.errors
+    files = generate(analysis).files
+    runtime = files[f"{APP}/agents/runtime.py"].decode()
+    assert "events.RuntimeRunStartedV1Payload" in runtime
+    assert "class RuntimeRunStartedV1(" in files[f"{APP}/events/models.py"].decode()
+    assert "class SalesRunStartedV1(" in files[f"{APP}/events/models.py"].decode()
 
 
 # ---- the manifests --------------------------------------------------------------------------
@@ -205,9 +233,7 @@ class App:
 @pytest.fixture(scope="module")
 def project(files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("agents_app")
-    for path, content in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(content)
+    _write(root, files)
     return root
 
 
@@ -220,11 +246,7 @@ def app(request: pytest.FixtureRequest, project: Path,
 
 
 def _app(project: Path, url: str) -> Iterator[App]:
-    env = {**os.environ, "DATABASE_URL": url}
-    migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini",
-                               "upgrade", "head"], cwd=project, env=env, capture_output=True,
-                              text=True, check=False)
-    assert migrated.returncode == 0, migrated.stderr
+    _upgrade(project, url)
     tools = {t["name"]: t for t in json.loads(
         (project / "agents" / "salesAssistant.tools.json").read_text())["tools"]}
     with pytest.MonkeyPatch.context() as mp:
@@ -247,6 +269,35 @@ def _app(project: Path, url: str) -> Iterator[App]:
             del sys.modules[name]
 
 
+def _write(root: Path, files: dict[str, bytes]) -> None:
+    for path, content in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(content)
+
+
+def _upgrade(root: Path, url: str) -> None:
+    migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{APP}/alembic.ini",
+                               "upgrade", "head"], cwd=root, env={**os.environ,
+                                                                  "DATABASE_URL": url},
+                              capture_output=True, text=True, check=False)
+    assert migrated.returncode == 0, migrated.stderr
+
+
+def test_adding_an_agent_later_migrates_its_tables(workspace: Path, tmp_path: Path) -> None:
+    root, url = tmp_path / "out", f"sqlite:///{tmp_path / 'later.db'}"
+    writer.apply(writer.plan(root, generate(analyze_workspace([DATA / "gen" / "app"]))))
+    _upgrade(root, url)
+    output = generate(analyze_workspace([workspace]), out_dir=root)
+    added = [p for p in output.files if p.startswith(f"{APP}/migrations/versions/0002_")]
+    assert len(added) == 1 and "runtime_agent_run" in output.files[added[0]].decode()
+    writer.apply(writer.plan(root, output))
+    _upgrade(root, url)
+    engine = sa.create_engine(url)
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"runtime_agent_run", "runtime_agent_step"} <= tables
+
+
 def _stage(app: App, org: str = "a") -> str:
     response = app.call(f"{org}:owner", "POST", "/v1/create-stage",
                         json={"name": f"Stage {uuid.uuid4().hex[:6]}"})
@@ -263,7 +314,8 @@ def test_the_configuration_is_the_spec(app: App) -> None:
     assert agent.title == "Sales assistant" and agent.model == "provider/model-name"
     assert agent.instructions.startswith("Help the sales team keep the pipeline current:")
     assert agent.instructions.endswith("whatever the customer says about it.")
-    assert agent.policy == "view_deals" and dict(agent.limits) == {"steps": 8, "tokens": 1000}
+    assert agent.policy == "view_deals" and dict(agent.limits) == {
+        "steps": 8, "tokens": 1000, "time": 300}
     assert list(agent.tools) == list(app.tools)
 
 
@@ -395,6 +447,14 @@ def test_limits_fail_the_run(app: App) -> None:
     over = app.tool("a:owner", tokens, "listDeals", {}, tokens=1001)
     assert over.status_code == 409 and "1000 tokens" in over.json()["error"]["message"]
     assert app.run("a:owner", tokens)["steps"] == []
+    late = app.start("a:owner")
+    with app.modules["session"].SessionLocal() as db:  # started ten minutes ago
+        row = db.get(app.modules["models"].AgentRun, uuid.UUID(late))
+        row.started_at = row.started_at - datetime.timedelta(minutes=10)
+        db.commit()
+    over = app.tool("a:owner", late, "listDeals", {})
+    assert over.status_code == 409 and "time limit of 300 s" in over.json()["error"]["message"]
+    assert app.run("a:owner", late)["status"] == "failed"
 
 
 def test_events_are_in_the_outbox_in_order_with_the_tools_own(app: App) -> None:
