@@ -18,6 +18,7 @@ from contractspec.generators.agents import static
 from contractspec.generators.agents.manifest import manifest
 from contractspec.generators.agents.model import Agents, build_agents
 from contractspec.generators.agents.source import config_module
+from contractspec.generators.api import API_VERSION
 from contractspec.generators.api.openapi import openapi_document
 from contractspec.generators.base import (
     Files,
@@ -45,7 +46,7 @@ class AgentsGenerator:
         app = options.app
         top = header("agents", user_files(program))
         model = build_agents(program)
-        document = openapi_document(model.api, app, "0")
+        document = openapi_document(model.api, app, API_VERSION)
         texts: dict[str, str] = {
             f"agents/{agent.key}.tools.json": jsontext.dumps(manifest(agent, document))
             for agent in model.agents}
