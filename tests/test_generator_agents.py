@@ -379,10 +379,10 @@ def test_another_organisations_records_are_not_found(app: App) -> None:
                     _deal_args(app)).json()["output"]
     run = app.start("b:owner")
     result = _refused(app, "b:owner", run, "getDeal", {"id": deal["id"]})
-    assert result["output"]["error"]["code"] == "not_found"
+    assert result["output"]["error"]["message"] == "Not found."
     admin = app.start("b:admin")  # may delete deals, but not another organisation's
     deleted = _refused(app, "b:admin", admin, "deleteDeal", {"id": deal["id"]})
-    assert deleted["output"]["error"]["code"] == "not_found"
+    assert deleted["output"]["error"]["message"] == "Not found."
     assert any(str(d.id) == deal["id"] for d in app.rows("Deal"))
     other = _refused(app, "b:owner", run, "createDeal", _deal_args(app, "a"))
     assert other["output"]["error"]["code"] == "StageNotFound"
