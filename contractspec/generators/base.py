@@ -149,6 +149,7 @@ def builtin_registry() -> Registry:
 
 
 def _builtin() -> list[Generator]:
+    from contractspec.generators.agents import AgentsGenerator
     from contractspec.generators.api import ApiGenerator
     from contractspec.generators.db import DbGenerator
     from contractspec.generators.events import EventsGenerator
@@ -156,8 +157,8 @@ def _builtin() -> list[Generator]:
     from contractspec.generators.ui import UiGenerator
     from contractspec.generators.worker import WorkerGenerator
 
-    return [ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator(), WorkerGenerator(),
-            UiGenerator()]
+    return [AgentsGenerator(), ApiGenerator(), DbGenerator(), EventsGenerator(), ProjectGenerator(),
+            WorkerGenerator(), UiGenerator()]
 
 
 def target_options(generator: Generator, settings: Mapping[str, Any],

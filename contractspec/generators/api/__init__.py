@@ -90,6 +90,7 @@ class ApiGenerator:
         texts[f"{app}/main.py"] = main_module(
             app, app, API_VERSION, top, jobs=program.module("jobs") is not None,
             ui=access is not None and any(m.views for m in program.modules if not m.std),
+            agents=access is not None and any(m.agents for m in program.modules),
             routers=routers)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)

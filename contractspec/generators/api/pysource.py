@@ -173,12 +173,12 @@ def errors_module(api: Api, top: str) -> str:
 
 
 def main_module(app: str, title: str, version: str, top: str, jobs: bool = False,
-                ui: bool = False, routers: tuple[str, ...] = ()) -> str:
+                ui: bool = False, agents: bool = False, routers: tuple[str, ...] = ()) -> str:
     """`main.py`; with `jobs`, importing the job queue registers the `on EVENT run JOB`
     triggers with the outbox, so events the API dispatches enqueue their jobs; with `ui`,
-    the web pages of the `ui` target are included; `routers`: service modules
-    (`files_routes`) whose `router` is included too and whose `BODY_PATHS` limit their
-    request bodies themselves."""
+    the web pages of the `ui` target are included; with `agents`, the agents' endpoints
+    (`<app>/agents/routes.py`); `routers`: service modules (`files_routes`) whose `router`
+    is included too and whose `BODY_PATHS` limit their request bodies themselves."""
     triggers = (f"import {app}.jobs.queue  # noqa: F401  (registers the job triggers)\n"
                 if jobs else "")
     pages = (f"from {app}.ui.routes import router as ui_router\n", "app.include_router(ui_router)\n"
@@ -190,6 +190,8 @@ def main_module(app: str, title: str, version: str, top: str, jobs: bool = False
     own_decl = ("# Paths whose routes limit their request bodies themselves.\n"
                 f"OWN_LIMIT: tuple[str, ...] = ({own})\n") if routers else ""
     own_check = ' or scope["path"].startswith(OWN_LIMIT)' if routers else ""
+    agent_routes = (f"from {app}.agents.routes import router as agents_router\n",
+                    "app.include_router(agents_router)\n") if agents else ("", "")
     return f'''{top}"""The FastAPI application: `uvicorn {app}.main:app`."""
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ from pydantic import JsonValue
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-{triggers}from {app}.api.errors import ApiError
+{triggers}{agent_routes[0]}from {app}.api.errors import ApiError
 from {app}.api.routes import router
 from {app}.api.schemas import ErrorBody, ErrorInfo
 {extra}{pages[0]}
@@ -243,7 +245,7 @@ app = FastAPI(title={py_str(title)}, version={py_str(version)},
               separate_input_output_schemas=False)
 app.add_middleware(BodyLimit)
 app.include_router(router)
-{pages[1]}{include}
+{agent_routes[1]}{pages[1]}{include}
 
 def error_response(status: int, code: str, message: str,
                    details: JsonValue = None) -> JSONResponse:

@@ -15,6 +15,7 @@ from contractspec.generators import base, jsontext
 from contractspec.generators.events.pymodels import render_models
 from contractspec.generators.events.schema import event_schema
 from contractspec.generators.events.shapes import build_catalog
+from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 
 
@@ -24,7 +25,7 @@ class EventsGenerator:
     options_model: ClassVar[type[base.GeneratorOptions]] = base.GeneratorOptions
 
     def generate(self, program: ir.Program, options: base.GeneratorOptions) -> base.Files:
-        catalog = build_catalog(program)
+        catalog = build_catalog(with_runtime(program))  # with the runtime's events
         sources = base.user_files(program)
         header = base.header("events", sources)
         comment = " ".join(line.strip() for line in base.header("events", sources, "")

@@ -961,6 +961,78 @@ class RoleChangedV1(BaseModel):
     payload: RoleChangedV1Payload
 
 
+class RunCompletedV1Payload(BaseModel):
+    """The payload of `run.completed v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    steps: StrictInt
+
+
+class RunCompletedV1(BaseModel):
+    """`run.completed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["run.completed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RunCompletedV1Payload
+
+
+class RunFailedV1Payload(BaseModel):
+    """The payload of `run.failed v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    error: str
+
+
+class RunFailedV1(BaseModel):
+    """`run.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["run.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RunFailedV1Payload
+
+
+class RunStartedV1Payload(BaseModel):
+    """The payload of `run.started v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    user: _Uuid
+
+
+class RunStartedV1(BaseModel):
+    """`run.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["run.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RunStartedV1Payload
+
+
 class TaskDueV1Payload(BaseModel):
     """The payload of `task.due v1`."""
 
@@ -981,6 +1053,33 @@ class TaskDueV1(BaseModel):
     actor: EventActor
     orgId: _Uuid
     payload: TaskDueV1Payload
+
+
+class ToolCalledV1Payload(BaseModel):
+    """The payload of `tool.called v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    step: StrictInt
+    tool: str
+    status: enums.AgentStepStatus
+    error: str | None = None
+
+
+class ToolCalledV1(BaseModel):
+    """`tool.called v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["tool.called"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: ToolCalledV1Payload
 
 
 class UsageRecordedV1Payload(BaseModel):
@@ -1095,7 +1194,11 @@ EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("org.deleted", "v1"): OrgDeletedV1,
     ("plan.changed", "v1"): PlanChangedV1,
     ("role.changed", "v1"): RoleChangedV1,
+    ("run.completed", "v1"): RunCompletedV1,
+    ("run.failed", "v1"): RunFailedV1,
+    ("run.started", "v1"): RunStartedV1,
     ("task.due", "v1"): TaskDueV1,
+    ("tool.called", "v1"): ToolCalledV1,
     ("usage.recorded", "v1"): UsageRecordedV1,
     ("usage.threshold_reached", "v1"): UsageThresholdReachedV1,
     ("user.created", "v1"): UserCreatedV1,
