@@ -135,7 +135,9 @@ def test_a_workspace_event_named_like_a_runtime_event_is_told_apart(workspace: P
     runtime = files[f"{APP}/agents/runtime.py"].decode()
     assert "events.RuntimeRunStartedV1Payload" in runtime
     assert "class RuntimeRunStartedV1(" in files[f"{APP}/events/models.py"].decode()
-    assert "class SalesRunStartedV1(" in files[f"{APP}/events/models.py"].decode()
+    # the workspace's own event keeps its plain name: the generated runtime's yields
+    assert "class RunStartedV1(" in files[f"{APP}/events/models.py"].decode()
+    assert '("run.started", "v1"): RunStartedV1,' in files[f"{APP}/events/models.py"].decode()
 
 
 # ---- the manifests --------------------------------------------------------------------------

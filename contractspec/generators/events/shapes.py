@@ -11,6 +11,7 @@ from decimal import Decimal
 from contractspec.check.rules.types import bounds
 from contractspec.check.symbols import SCALARS, Symbol, SymbolTable
 from contractspec.check.tenancy import build_tenancy
+from contractspec.generators.runtime import MODULE as RUNTIME_MODULE
 from contractspec.ir import nodes as ir
 
 UNVERSIONED = "v1"  # the label of an event declared without a version
@@ -125,9 +126,14 @@ class _Builder:
     def build(self) -> Catalog:
         declared = [(m.name, e) for m in self.program.modules for e in m.events]
         keys = Counter((e.name, version_label(e.version)) for _, e in declared)
+        own = Counter((e.name, version_label(e.version)) for m, e in declared
+                      if m != RUNTIME_MODULE)
         for module, event in declared:
             label = version_label(event.version)
-            clash = keys[(event.name, label)] > 1
+            # a name two modules declare is qualified; the generated runtime's yields its
+            # plain name to the workspace's own event
+            clash = own[(event.name, label)] > 1 or (
+                module == RUNTIME_MODULE and keys[(event.name, label)] > 1)
             type_ = f"{module}.{event.name}" if clash else event.name
             props = tuple(self.prop(module, f) for f in event.payload)
             self.catalog.events.append(EventVersion(

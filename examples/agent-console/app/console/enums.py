@@ -196,3 +196,27 @@ class TicketStatus(StrEnum):
     open = "open"
     pending = "pending"
     solved = "solved"
+
+
+class AgentRunStatus(StrEnum):
+    """The enum `AgentRunStatus` of module `runtime`."""
+
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+
+
+class AgentStepKind(StrEnum):
+    """The enum `AgentStepKind` of module `runtime`."""
+
+    tool_call = "tool_call"
+    log = "log"
+    message = "message"
+
+
+class AgentStepStatus(StrEnum):
+    """The enum `AgentStepStatus` of module `runtime`."""
+
+    succeeded = "succeeded"
+    refused = "refused"
+    failed = "failed"

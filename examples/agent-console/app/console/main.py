@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import console.jobs.queue  # noqa: F401  (registers the job triggers)
+from console.agents.routes import router as agents_router
 from console.api.errors import ApiError
 from console.api.routes import router
 from console.api.schemas import ErrorBody, ErrorInfo
@@ -55,6 +56,7 @@ app = FastAPI(title="console", version="0.1.0",
               separate_input_output_schemas=False)
 app.add_middleware(BodyLimit)
 app.include_router(router)
+app.include_router(agents_router)
 app.include_router(ui_router)
 
 

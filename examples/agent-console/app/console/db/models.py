@@ -15,7 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from console.db.base import Base
 from console.enums import (
     ActorKind,
+    AgentRunStatus,
     AgentStatus,
+    AgentStepKind,
+    AgentStepStatus,
     AuditExportFormat,
     AuditExportStatus,
     AuditPrivacy,
@@ -1313,3 +1316,86 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text())
 
     org: Mapped[Org | None] = relationship()
+
+
+class AgentRun(Base):
+    """One run of an agent, on behalf of the member who started it; `steps`, `tokens` and
+    `cost` are its usage so far.
+    """
+
+    __tablename__ = "runtime_agent_run"
+    __table_args__ = (
+        sa.CheckConstraint("length(agent) >= 1 AND length(agent) <= 120", name="agent_length"),
+        sa.CheckConstraint("status IN ('running', 'completed', 'failed')", name="status_enum"),
+        sa.CheckConstraint("steps >= 0", name="steps_range"),
+        sa.CheckConstraint("tokens >= 0", name="tokens_range"),
+        sa.CheckConstraint("cost >= 0", name="cost_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_org.id", ondelete="RESTRICT"),
+        index=True,
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("identity_user.id", ondelete="RESTRICT"),
+    )
+    agent: Mapped[str] = mapped_column(sa.String(120), index=True)
+    status: Mapped[AgentRunStatus] = mapped_column(
+        sa.Enum(AgentRunStatus, native_enum=False, length=9, validate_strings=True),
+        index=True,
+        default=AgentRunStatus.running,
+        server_default="running",
+    )
+    input: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    output: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON())
+    error: Mapped[str | None] = mapped_column(sa.Text())
+    steps: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default=sa.text("0"))
+    tokens: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default=sa.text("0"))
+    cost: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default=sa.text("0"))
+    started_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+    )
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    org: Mapped[Org] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class AgentStep(Base):
+    """One step of a run: a tool call (executed or refused), a log line or a message."""
+
+    __tablename__ = "runtime_agent_step"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "position"),
+        sa.CheckConstraint("position >= 0", name="position_range"),
+        sa.CheckConstraint("kind IN ('tool_call', 'log', 'message')", name="kind_enum"),
+        sa.CheckConstraint("length(tool) >= 1 AND length(tool) <= 120", name="tool_length"),
+        sa.CheckConstraint("status IN ('succeeded', 'refused', 'failed')", name="status_enum"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4)
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(),
+        sa.ForeignKey("runtime_agent_run.id", ondelete="RESTRICT"),
+    )
+    position: Mapped[int] = mapped_column(sa.Integer())
+    kind: Mapped[AgentStepKind] = mapped_column(
+        sa.Enum(AgentStepKind, native_enum=False, length=9, validate_strings=True),
+    )
+    tool: Mapped[str | None] = mapped_column(sa.String(120))
+    input: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON())
+    output: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON())
+    status: Mapped[AgentStepStatus] = mapped_column(
+        sa.Enum(AgentStepStatus, native_enum=False, length=9, validate_strings=True),
+    )
+    error: Mapped[str | None] = mapped_column(sa.Text())
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+    )
+
+    run: Mapped[AgentRun] = relationship()

@@ -713,6 +713,105 @@ class RunStartedV1(BaseModel):
     payload: RunStartedV1Payload
 
 
+class RuntimeRunCompletedV1Payload(BaseModel):
+    """The payload of `runtime.run.completed v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    steps: StrictInt
+
+
+class RuntimeRunCompletedV1(BaseModel):
+    """`runtime.run.completed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["runtime.run.completed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RuntimeRunCompletedV1Payload
+
+
+class RuntimeRunFailedV1Payload(BaseModel):
+    """The payload of `runtime.run.failed v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    error: str
+
+
+class RuntimeRunFailedV1(BaseModel):
+    """`runtime.run.failed v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["runtime.run.failed"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RuntimeRunFailedV1Payload
+
+
+class RuntimeRunStartedV1Payload(BaseModel):
+    """The payload of `runtime.run.started v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    user: _Uuid
+
+
+class RuntimeRunStartedV1(BaseModel):
+    """`runtime.run.started v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["runtime.run.started"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RuntimeRunStartedV1Payload
+
+
+class RuntimeToolCalledV1Payload(BaseModel):
+    """The payload of `runtime.tool.called v1`."""
+
+    model_config = _CONFIG
+
+    run: _Uuid
+    agent: str
+    step: StrictInt
+    tool: str
+    status: enums.AgentStepStatus
+    error: str | None = None
+
+
+class RuntimeToolCalledV1(BaseModel):
+    """`runtime.tool.called v1`."""
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["runtime.tool.called"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: RuntimeToolCalledV1Payload
+
+
 class TicketCreatedV1Payload(BaseModel):
     """The payload of `ticket.created v1`."""
 
@@ -885,6 +984,10 @@ EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("run.completed", "v1"): RunCompletedV1,
     ("run.failed", "v1"): RunFailedV1,
     ("run.started", "v1"): RunStartedV1,
+    ("runtime.run.completed", "v1"): RuntimeRunCompletedV1,
+    ("runtime.run.failed", "v1"): RuntimeRunFailedV1,
+    ("runtime.run.started", "v1"): RuntimeRunStartedV1,
+    ("runtime.tool.called", "v1"): RuntimeToolCalledV1,
     ("ticket.created", "v1"): TicketCreatedV1,
     ("ticket.solved", "v1"): TicketSolvedV1,
     ("tool.called", "v1"): ToolCalledV1,

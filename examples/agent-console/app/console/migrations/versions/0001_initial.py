@@ -1726,10 +1726,134 @@ def upgrade() -> None:
         ["dispatched_at"],
         unique=False,
     )
+    op.create_table(
+        "runtime_agent_run",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("agent", sa.String(120), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("running", "completed", "failed", native_enum=False, length=9),
+            nullable=False,
+            server_default="running",
+        ),
+        sa.Column("input", sa.JSON(), nullable=False),
+        sa.Column("output", sa.JSON(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("steps", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("tokens", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("cost", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column(
+            "started_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_runtime_agent_run")),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["identity_org.id"],
+            name=op.f("fk_runtime_agent_run_org_id_identity_org"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["identity_user.id"],
+            name=op.f("fk_runtime_agent_run_user_id_identity_user"),
+            ondelete="RESTRICT",
+        ),
+        sa.CheckConstraint(
+            "length(agent) >= 1 AND length(agent) <= 120",
+            name=op.f("ck_runtime_agent_run_agent_length"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('running', 'completed', 'failed')",
+            name=op.f("ck_runtime_agent_run_status_enum"),
+        ),
+        sa.CheckConstraint("steps >= 0", name=op.f("ck_runtime_agent_run_steps_range")),
+        sa.CheckConstraint("tokens >= 0", name=op.f("ck_runtime_agent_run_tokens_range")),
+        sa.CheckConstraint("cost >= 0", name=op.f("ck_runtime_agent_run_cost_range")),
+    )
+    op.create_index(
+        op.f("ix_runtime_agent_run_org_id"),
+        "runtime_agent_run",
+        ["org_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_runtime_agent_run_agent"),
+        "runtime_agent_run",
+        ["agent"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_runtime_agent_run_status"),
+        "runtime_agent_run",
+        ["status"],
+        unique=False,
+    )
+    op.create_table(
+        "runtime_agent_step",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("run_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("tool_call", "log", "message", native_enum=False, length=9),
+            nullable=False,
+        ),
+        sa.Column("tool", sa.String(120), nullable=True),
+        sa.Column("input", sa.JSON(), nullable=True),
+        sa.Column("output", sa.JSON(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("succeeded", "refused", "failed", native_enum=False, length=9),
+            nullable=False,
+        ),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_runtime_agent_step")),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["runtime_agent_run.id"],
+            name=op.f("fk_runtime_agent_step_run_id_runtime_agent_run"),
+            ondelete="RESTRICT",
+        ),
+        sa.UniqueConstraint(
+            "run_id",
+            "position",
+            name=op.f("uq_runtime_agent_step_run_id_position"),
+        ),
+        sa.CheckConstraint("position >= 0", name=op.f("ck_runtime_agent_step_position_range")),
+        sa.CheckConstraint(
+            "kind IN ('tool_call', 'log', 'message')",
+            name=op.f("ck_runtime_agent_step_kind_enum"),
+        ),
+        sa.CheckConstraint(
+            "length(tool) >= 1 AND length(tool) <= 120",
+            name=op.f("ck_runtime_agent_step_tool_length"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('succeeded', 'refused', 'failed')",
+            name=op.f("ck_runtime_agent_step_status_enum"),
+        ),
+    )
 
 
 def downgrade() -> None:
     """Drop every table, in reverse order."""
+    op.drop_table("runtime_agent_step")
+    op.drop_index(op.f("ix_runtime_agent_run_org_id"), table_name="runtime_agent_run")
+    op.drop_index(op.f("ix_runtime_agent_run_agent"), table_name="runtime_agent_run")
+    op.drop_index(op.f("ix_runtime_agent_run_status"), table_name="runtime_agent_run")
+    op.drop_table("runtime_agent_run")
     op.drop_index(op.f("ix_runtime_outbox_event_org_id"), table_name="runtime_outbox_event")
     op.drop_index(op.f("ix_runtime_outbox_event_created_at"), table_name="runtime_outbox_event")
     op.drop_index(op.f("ix_runtime_outbox_event_dispatched_at"), table_name="runtime_outbox_event")
