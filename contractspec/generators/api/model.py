@@ -50,7 +50,7 @@ SEARCHABLE = frozenset({"string", "text", "email", "url"})
 RESERVED = frozenset({
     "Annotated", "Any", "BaseModel", "ConfigDict", "Field", "ErrorBody", "ErrorInfo",
     "JsonValue", "annotations", "datetime", "decimal", "enums", "models", "uuid",
-    "AfterValidator", "UtcDateTime", "SafeStr",
+    "AfterValidator", "UtcDateTime", "SafeStr", "Duration", "PlainSerializer",
 })
 # The classes errors.py always defines (the spec's errors of these names get a prefix).
 GENERIC_ERRORS = frozenset({"ApiError", "Unauthorized", "Forbidden", "NotFound", "Conflict",
@@ -63,7 +63,7 @@ _SCALAR_PY = {
     "string": "SafeStr", "text": "SafeStr", "email": "SafeStr", "url": "SafeStr", "int": "int",
     "bigint": "int", "decimal": "decimal.Decimal", "money": "decimal.Decimal",
     "bool": "bool", "date": "datetime.date", "datetime": "UtcDateTime",
-    "duration": "datetime.timedelta", "uuid": "uuid.UUID", "json": "dict[str, Any]",
+    "duration": "Duration", "uuid": "uuid.UUID", "json": "dict[str, Any]",
 }
 # The range of the database column of an integer type (`Integer`, `BigInteger`).
 INT_RANGES = {"int": (Decimal(-2**31), Decimal(2**31 - 1)),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from contractspec.generators.api.model import (
     Api,
     ApiField,
@@ -76,6 +78,26 @@ SafeStr = Annotated[str, AfterValidator(_no_nul)]
 '''
 
 
+# A duration is written as RFC 3339 wants it (`P400DT3H`: pydantic's `P1Y35DT3H` skips the
+# months, which RFC 3339 forbids) and bounded (0 to 100 years: beyond, dates overflow).
+DURATION = '''def _duration(value: datetime.timedelta) -> str:
+    """RFC 3339 `duration`: days, then hours, minutes and (decimal) seconds."""
+    minutes, seconds = divmod(value.seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    second = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".")
+    return f"P{value.days}DT{hours}H{minutes}M{second}S"
+
+
+Duration = Annotated[
+    datetime.timedelta,
+    Field(ge=datetime.timedelta(0), le=datetime.timedelta(days=36500)),
+    PlainSerializer(_duration, return_type=str, when_used="json"),
+]
+
+
+'''
+
+
 def schemas_module(api: Api, app: str, top: str) -> str:
     models = list(api.models.values())
     body: list[list[str]] = [
@@ -102,13 +124,16 @@ def schemas_module(api: Api, app: str, top: str) -> str:
         text = UTC_DATETIME + text
     if "SafeStr" in text:
         text = SAFE_STR + text
+    if re.search(r"\bDuration\b", text):
+        text = DURATION + text
     uses = {name for name in ("datetime", "decimal", "uuid") if f"{name}." in text}
     imports = ["from __future__ import annotations", ""]
     imports += [f"import {name}" for name in sorted(uses)]
     typing = [n for n in ("Annotated", "Any") if f"{n}[" in text or f"{n}]" in text]
     imports += [f"from typing import {', '.join(typing)}"] if typing else []
     imports += [""] if uses or typing else []
-    pyd = ["AfterValidator", "AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue"]
+    pyd = ["AfterValidator", "AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue",
+           "PlainSerializer"]
     pyd = [n for n in pyd if n == "BaseModel" or f"{n}(" in text or f"{n} " in text]
     imports.append(f"from pydantic import {', '.join(pyd)}")
     local = [f"from {app} import enums"] if "enums." in text else []

@@ -9,10 +9,25 @@ import decimal
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
 from saas import enums
 from saas.db import models
+
+
+def _duration(value: datetime.timedelta) -> str:
+    """RFC 3339 `duration`: days, then hours, minutes and (decimal) seconds."""
+    minutes, seconds = divmod(value.seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    second = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".")
+    return f"P{value.days}DT{hours}H{minutes}M{second}S"
+
+
+Duration = Annotated[
+    datetime.timedelta,
+    Field(ge=datetime.timedelta(0), le=datetime.timedelta(days=36500)),
+    PlainSerializer(_duration, return_type=str, when_used="json"),
+]
 
 
 def _no_nul(value: str) -> str:
@@ -191,7 +206,7 @@ class AuditSettings(BaseModel):
 
     id: uuid.UUID
     org: uuid.UUID
-    retention: datetime.timedelta
+    retention: Duration
     privacy: enums.AuditPrivacy
     updatedAt: UtcDateTime
 
@@ -417,7 +432,7 @@ class JobSchedule(BaseModel):
     name: SafeStr
     type: SafeStr
     cron: SafeStr | None
-    every: datetime.timedelta | None
+    every: Duration | None
     paused: bool
     lastRunAt: UtcDateTime | None
     nextRunAt: UtcDateTime | None
@@ -1411,7 +1426,7 @@ class UpdateAuditSettingsV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    retention: datetime.timedelta
+    retention: Duration
     privacy: enums.AuditPrivacy
 
 
@@ -1477,4 +1492,4 @@ class InviteMemberV2Input(BaseModel):
 
     email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     role: enums.OrgRole
-    validFor: datetime.timedelta | None = None
+    validFor: Duration | None = None

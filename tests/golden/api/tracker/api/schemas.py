@@ -9,10 +9,25 @@ import decimal
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
 from tracker import enums
 from tracker.db import models
+
+
+def _duration(value: datetime.timedelta) -> str:
+    """RFC 3339 `duration`: days, then hours, minutes and (decimal) seconds."""
+    minutes, seconds = divmod(value.seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    second = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".")
+    return f"P{value.days}DT{hours}H{minutes}M{second}S"
+
+
+Duration = Annotated[
+    datetime.timedelta,
+    Field(ge=datetime.timedelta(0), le=datetime.timedelta(days=36500)),
+    PlainSerializer(_duration, return_type=str, when_used="json"),
+]
 
 
 def _no_nul(value: str) -> str:
@@ -488,4 +503,4 @@ class InviteMemberV2Input(BaseModel):
 
     email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     role: enums.OrgRole
-    validFor: datetime.timedelta | None = None
+    validFor: Duration | None = None
