@@ -137,12 +137,16 @@ def check_actions(ctx: CheckContext) -> None:
 def _report_action(ctx: CheckContext, action: ir.NameRef, op: Symbol, entity: Symbol,
                    key: str, required: list[str]) -> None:
     others = [n for n in required if n != key]
-    why = (f"it also requires {', '.join(f'`{n}`' for n in others)}" if others
-           else f"it does not take `{key}`")
+    why, fix = [], []
+    if key not in required:
+        why.append(f"it does not require `{key}`")
+        fix.append(f"add `{key}` (not optional) to the input of `{op.name}`")
+    if others:
+        why.append(f"it also requires {', '.join(f'`{n}`' for n in others)}")
+        fix.append("give its other inputs a default or make them optional")
     ctx.report("CS526", f"action `{action.name}` must be an operation whose only required "
-               f"input is `{entity.name}`'s key `{key}`: {why}", action.span,
-               help=f"give {op.name}'s other inputs a default or make them optional"
-                    if others else f"add `{key}` to the input of `{op.name}`",
+               f"input is `{entity.name}`'s key `{key}`: {' and '.join(why)}", action.span,
+               help="; ".join(fix),
                related=(Related(span=op.span, message=f"`{op.name}` is declared here"),))
 
 
