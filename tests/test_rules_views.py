@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from contractspec.check.registry import all_rules
 from contractspec.check.rules.views import required_inputs
 from contractspec.generators.base import GeneratorError, GeneratorOptions
 from contractspec.generators.ui import UiGenerator
@@ -160,3 +161,22 @@ def test_an_entity_without_a_key_gets_pages_by_its_generated_id() -> None:
         "\nview dealPage detail of Deal {\n  fields title, stage\n}\n")
     routes = served(text)
     assert "models.Deal.id == parsed" in routes
+
+
+def test_views_need_the_identity_module() -> None:
+    bare = "module shop\n\nentity Note {\n  id: uuid @id\n  title: string\n}\n\n"
+    view = "view notes list of Note {\n  columns title\n}\n"
+    refused(bare + view, "CS528",
+            "view `notes` needs the module `identity`, which module `shop` does not use")
+    own = {"shop.cspec": bare.replace("module shop\n", "module shop\n\nuse identity\n") + view,
+           "identity.cspec": "module identity\n\nentity User {\n  id: uuid @id\n}\n"}
+    assert [f"{d.code} {d.message}" for d in analyse(own).errors] == [
+        "CS528 view `notes` needs the module `identity` to declare `Org`, `OrgMembership`, "
+        "`OrgRole`"]
+
+
+@pytest.mark.parametrize("code", ["CS524", "CS525", "CS526", "CS527", "CS528"])
+def test_the_good_examples_generate_their_pages(code: str) -> None:
+    good = all_rules()[code].good
+    assert isinstance(good, str)
+    assert served(good)

@@ -1,6 +1,7 @@
-"""Views the `ui` target can serve (CS524-CS527): a form has an operation to call, a board
-something to group by, a record page's actions take only the record's key, and every field
-a view names can be shown. Names and kinds of what views name are CS201/CS214."""
+"""Views the `ui` target can serve (CS524-CS528): a form has an operation to call, a board
+something to group by, a record page's actions take only the record's key, every field
+a view names can be shown, and the pages have users to sign in. Names and kinds of what
+views name are CS201/CS214."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from contractspec.ir import nodes as ir
 
 E = Severity.ERROR
 _ENTITY = frozenset({"entity"})
-_DEAL = ("module shop\n\nenum Stage {\n  open\n  won\n}\n\nentity Deal {\n  id: uuid @id\n"
+_DEAL = ("module shop\n\nuse identity\n\nenum Stage {\n  open\n  won\n}\n\n"
+         "entity Deal {\n  id: uuid @id\n"
          "  title: string(1..80)\n  stage: Stage = open\n}\n\npermission manage_deals\n\n"
          "role sales\n\ngrant sales: manage_deals\n\n"
          "policy Deal {\n  read: manage_deals\n}\n\n")
@@ -97,6 +99,11 @@ def check_boards(ctx: CheckContext) -> None:
 
 
 
+_ACCOUNT = ("module shop\n\nuse identity\n\nentity Account {\n  id: uuid @id\n"
+            "  org: ref identity.Org @tenant\n  name: string\n  token: string @secret\n}\n\n"
+            "policy Account {\n  read: admin\n}\n\nview accounts list of Account {\n")
+
+
 def _action_example(reason: str) -> str:
     return (_DEAL + "command archiveDeal v1 {\n  input {\n    id: uuid\n"
             f"    reason: {reason}\n  }}\n  policy manage_deals\n}}\n\n"
@@ -171,11 +178,8 @@ def _written_default(f: ir.FieldDecl) -> bool:
     "The UI never shows `@secret` fields (nor lists, which have no widget), so a view cannot "
     "name them in `columns`, `filter`, `search`, `card`, `fields` or `by`; and its pages "
     "link to records by their key, so the key of a viewed entity cannot be `@secret`.",
-    bad="module shop\n\nentity Account {\n  id: uuid @id\n  name: string\n"
-        "  token: string @secret\n}\n\nview accounts list of Account {\n"
-        "  columns name, token\n}\n",
-    good="module shop\n\nentity Account {\n  id: uuid @id\n  name: string\n"
-         "  token: string @secret\n}\n\nview accounts list of Account {\n  columns name\n}\n",
+    bad=_ACCOUNT + "  columns name, token\n}\n",
+    good=_ACCOUNT + "  columns name\n}\n",
 )
 def check_view_fields(ctx: CheckContext) -> None:
     for _, view, entity in views_of(ctx):
@@ -198,3 +202,37 @@ def check_view_fields(ctx: CheckContext) -> None:
                            f"which is {why}", ref.span,
                            help=f"remove `{ref.name}` from the view",
                            related=(Related(span=f.span, message="declared here"),))
+
+
+# What the generated sign-in needs of the `identity` module (generators/runtime.py).
+IDENTITY_NEEDS = ("User", "Org", "OrgMembership", "OrgRole")
+
+
+@rule(
+    "CS528", "view-without-identity", E, "A module declares views but does not use `identity`.",
+    "The pages of the `ui` target sign in with the API tokens of the generated app's users, "
+    "so a module that declares a `view` uses the standard module `identity` (or a module "
+    "`identity` declaring " + ", ".join(f"`{n}`" for n in IDENTITY_NEEDS) + ").",
+    bad="module shop\n\nentity Note {\n  id: uuid @id\n  title: string\n}\n\n"
+        "view notes list of Note {\n  columns title\n}\n",
+    good="module shop\n\nuse identity\n\nentity Note {\n  id: uuid @id\n"
+         "  org: ref identity.Org @tenant\n  title: string\n}\n\npolicy Note {\n"
+         "  read: member\n}\n\nview notes list of Note {\n  columns title\n}\n",
+    per_module=True,
+)
+def check_identity(ctx: CheckContext) -> None:
+    identity = ctx.symbols.modules.get("identity")
+    declared = {d.name for d in (*identity.entities, *identity.enums)} if identity else set()
+    missing = [n for n in IDENTITY_NEEDS if n not in declared]
+    for module in ctx.user_modules():
+        if not module.views or module.name == "identity":
+            continue
+        view = module.views[0]
+        if "identity" not in {u.module.name for u in module.uses}:
+            ctx.report("CS528", f"view `{view.name}` needs the module `identity`, which module "
+                       f"`{module.name}` does not use", view.name_span,
+                       help="add `use identity`: the pages sign in as its users")
+        elif missing:
+            ctx.report("CS528", f"view `{view.name}` needs the module `identity` to declare "
+                       + ", ".join(f"`{n}`" for n in missing), view.name_span,
+                       help="use the standard `identity` module")
