@@ -382,6 +382,9 @@ class _Builder:
             option = {"list": "columns", "form": "fields", "detail": "fields"}[kind]
             self.add(f"view screen{k} {kind} of {record.name} {{\n"
                      f"  {option} {', '.join(names[:3])}\n}}")
+            if kind == "form":  # a form calls the entity's create operation (CS524)
+                self.add(f"command create{record.name} v1 {{\n  output {record.name}\n"
+                         f"  policy {self.choose(self.permissions)}\n}}")
         if self.operations and self.coin():
             self.add(f'agent helper "Helps" {{\n  model "provider/model"\n'
                      f"  tools {', '.join(self.operations[:2])}\n"

@@ -8,5 +8,6 @@ from contractspec.check.rules import (  # noqa: F401  (each module registers its
     stdlib,
     syntax,
     types,
+    views,
     workflows,
 )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from contractspec.check.crud import crud_shape, key_field
 from contractspec.check.rules.types import bounds
 from contractspec.check.symbols import SCALARS, Symbol, SymbolTable
 from contractspec.generators.api.emission import Emission
@@ -41,7 +42,6 @@ from contractspec.generators.db.naming import (
 from contractspec.generators.events.shapes import EMAIL_PATTERN, URL_PATTERN, version_label
 from contractspec.ir import nodes as ir
 
-CRUD_VERBS = ("create", "update", "delete", "get", "list")
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 MAX_PAGE = 2**31 - 1  # keeps the offset within a 64-bit integer
 SEARCH = "q"  # the search parameter of list queries
@@ -308,7 +308,7 @@ class _Builder:
     def transition(self, flow: Flow, t: FlowTransition) -> Operation:
         """A workflow transition as a command: input the record's key, output the record."""
         entity = flow.entity.symbol
-        key = _key_field(entity.decl)
+        key = key_field(entity.decl)
         key_type = key.type if key is not None else ir.TypeRef(name="uuid", span=entity.span)
         key_decl = ir.FieldDecl(name=key.name if key else "id", type=key_type,
                                 span=entity.span, name_span=entity.span)
@@ -348,35 +348,8 @@ class _Builder:
         return [f for f in extra[:3 if search else 2] if f.name not in names]
 
     def crud(self, module: str, op: ir.OperationDecl) -> tuple[str | None, Symbol | None]:
-        for verb in CRUD_VERBS:
-            rest = op.name[len(verb):] if op.name.startswith(verb) else ""
-            if not rest[:1].isupper():
-                continue
-            names = [rest]
-            if verb == "list":
-                names += [rest[:-1]] * rest.endswith("s") + [rest[:-2]] * rest.endswith("es")
-            for name in names:
-                sym = self.entity(module, name)
-                if sym is not None and self.crud_fits(verb, op, sym):
-                    return verb, sym
-        return None, None
-
-    def crud_fits(self, verb: str, op: ir.OperationDecl, sym: Symbol) -> bool:
-        """The operation's shape is the one the CRUD implementation serves."""
-        out = op.output
-        returns = out is not None and not out.generics and out.name.split(".")[-1] == sym.name
-        key = _key_name(sym.decl)
-        has_key = any(f.name == key and not f.type.optional for f in op.input)
-        if verb == "create":
-            return op.kind == "command" and returns
-        if verb == "update":
-            return op.kind == "command" and returns and has_key
-        if verb == "delete":
-            return op.kind == "command" and has_key and (out is None or returns)
-        if verb == "get":
-            return op.kind == "query" and returns and has_key
-        return (op.kind == "query" and out is not None and out.name == "page"
-                and len(out.generics) == 1 and out.generics[0].name.split(".")[-1] == sym.name)
+        shape = crud_shape(self.symbols, module, op)
+        return shape if shape is not None else (None, None)
 
     def error(self, op: ir.OperationDecl, error: ir.ErrorDecl) -> ErrorEntry:
         entry = ErrorEntry(error.name, error.name, error_status(error),
@@ -424,7 +397,7 @@ class _Builder:
         self.api.models[name] = Model(name, "", [])  # placeholder against cycles
         entity: ir.EntityDecl = sym.decl
         fields: list[ApiField] = []
-        if _key_name(entity) is None:
+        if key_field(entity) is None:
             fields.append(ApiField("id", "id", Value("uuid.UUID", _SCALAR_SCHEMA["uuid"]),
                                    False, None, None, column="id"))
         for f in entity.fields:
@@ -458,7 +431,7 @@ class _Builder:
     def value(self, module: str, ref: ir.TypeRef, f: ir.FieldDecl | None) -> Value:
         if ref.is_ref:
             target = self.entity(module, ref.name)
-            key = _key_field(target.decl) if target is not None else None
+            key = key_field(target.decl) if target is not None else None
             if key is None:
                 return Value("uuid.UUID", dict(_SCALAR_SCHEMA["uuid"]), kind="ref")
             inner = self.value(target.module if target else module, key.type, None)
@@ -508,18 +481,10 @@ def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _key_field(entity: ir.EntityDecl) -> ir.FieldDecl | None:
-    return next((f for f in entity.fields if f.attribute("id") is not None), None)
-
-
-def _key_name(entity: ir.EntityDecl) -> str | None:
-    key = _key_field(entity)
-    return key.name if key is not None else None
-
-
 def key_name(entity: ir.EntityDecl) -> str:
     """The name of an entity's key field (`id` when it declares none)."""
-    return _key_name(entity) or "id"
+    key = key_field(entity)
+    return key.name if key is not None else "id"
 
 
 def _sentence(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from contractspec.check.crud import key_field
 from contractspec.check.rules.types import bounds
 from contractspec.check.symbols import Symbol, SymbolTable
 from contractspec.generators.api.access import AccessModel
@@ -120,6 +121,7 @@ def build_ui(program: ir.Program) -> Ui:
     tables = {(t.module, t.entity.name): t for t in schema.tables}
     by_name = {t.name: t for t in schema.tables}
     pages: dict[str, Page] = {}
+    detail_of: dict[str, str] = {}  # the module of each page's detail view
     ui = Ui([], [])
     for module, view in views(program):
         sym = symbols.lookup(module, view.entity.name, "type", frozenset({"entity"})).symbol
@@ -131,14 +133,16 @@ def build_ui(program: ir.Program) -> Ui:
                          access)
             pages[sym.qualified] = page
         _check(view, page)
-        if view.kind == "detail":
-            page.detail = page.detail or view
+        if view.kind == "detail" and page.detail is None:
+            page.detail, detail_of[sym.qualified] = view, module
         if view.kind == "form":
             page.form = page.form or view
         ui.views.append((view, page))
-    for page in pages.values():
+    for name, page in pages.items():
         if page.detail is not None:
-            page.actions = [_action(page, ref, api.operations) for ref in page.detail.actions]
+            steps = {t.name for flow in page.flows for t in flow.transitions}
+            page.actions = [_action(page, symbols, detail_of[name], ref, api.operations)
+                            for ref in page.detail.actions if ref.name not in steps]
     ui.pages = sorted(pages.values(), key=lambda p: p.slug)
     return ui
 
@@ -152,8 +156,12 @@ def _page(sym: Symbol, table: Table, tables: dict[str, Table], operations: list[
         if column is None or "secret" in column.info or f.type.is_list:
             continue
         fields[f.name] = _field(f, column, tables)
-    key = next(fields[f.name] for f in entity.fields if f.attribute("id") is not None
-               and f.name in fields)
+    declared = key_field(entity)
+    if declared is not None and declared.name not in fields:
+        raise GeneratorError(f"the key `{declared.name}` of `{sym.name}` is not shown: "
+                             "pages link to records by their key")
+    key = fields[declared.name] if declared is not None else UiField(
+        "id", "Id", "id", "text", "uuid.UUID", True)  # the uuid key the table adds
     strings = {f.name for f in entity.fields if f.name in fields
                and getattr(access.column(table, f), "py_type", None) == "str"}
     texts = [fl for fl in fields.values() if fl.name in strings and fl is not key]
@@ -214,9 +222,12 @@ def _check(view: ir.ViewDecl, page: Page) -> None:
                              "update operation to call")
 
 
-def _action(page: Page, ref: ir.NameRef, operations: list[Operation]) -> Operation:
-    """An operation of a detail view's `actions`: its only required input is the key."""
-    op = next((o for o in operations if o.decl.name == ref.name and o.transition is None), None)
+def _action(page: Page, symbols: SymbolTable, module: str, ref: ir.NameRef,
+            operations: list[Operation]) -> Operation:
+    """An operation of a detail view's `actions` (a transition is a button of its workflow
+    already): its only required input is the key (the checker reports others, CS526)."""
+    decls = [s.decl for s in symbols.lookup(module, ref.name, "operation").symbols]
+    op = next((o for o in operations if any(o.decl is d for d in decls)), None)
     required = [f.name for f in op.input.fields if f.required] if op is not None else []
     if op is None or required != [page.key.name]:
         raise GeneratorError(f"view `{page.detail.name if page.detail else ''}`: action "
