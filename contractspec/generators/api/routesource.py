@@ -47,7 +47,8 @@ class RoutesWriter:
                 flows = self.states.setdefault(op.transition[0].entity.key, [])
                 if op.transition[0] not in flows:
                     flows.append(op.transition[0])
-        names = [*api.models, *(f"{p}Page" for p in api.pages), "UtcDateTime", "SafeStr", "Duration"]
+        names = [*api.models, *(f"{p}Page" for p in api.pages),
+                 "UtcDateTime", "SafeStr", "Duration"]
         self.model_names = re.compile(
             r"(?<![\w.])(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b") \
             if names else None
