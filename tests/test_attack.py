@@ -52,6 +52,9 @@ from sales.db import models
 def score_deal_v1(ctx: Any, data: Any) -> int:
     return int(ctx.get(models.Deal, data.id).amount)
 '''
+# Operations the role matrix leaves out: they end the organisation its tokens belong to
+# (covered by tests/test_services_identity.py).
+DESTRUCTIVE = frozenset({"deleteOrg", "leaveOrg"})
 INJECTIONS = [
     "'; DROP TABLE users; --", "\" OR 1=1 --", "<script>alert(1)</script>", "{{7*7}}",
     "%_\\%", "../../etc/passwd", "Ω≈ç√∫ 🚀 \u202e", "\x00nul", "a" * 4096,
@@ -219,7 +222,9 @@ def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> Non
         found = _decl(target.analysis, spec["summary"])
         if found is None or not spec.get("security"):
             continue  # transitions (checked by each workspace's e2e tests); public operations
-        _, op = found
+        module, op = found
+        if op.behind is not None or op.name in DESTRUCTIVE:
+            continue  # off flags answer 404 first; deleting org a would end the suite's tokens
         expected = {role: _allows(program, op.policy, role, grants.get(role, set()))
                     for role in ROLES}
         for _ in range(20):  # an example the app validates (a 422 would hide the 403)
@@ -234,8 +239,10 @@ def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> Non
             if expected[role] is False:
                 assert response.status_code == 403, (path, role, response.text)
             elif expected[role] and response.status_code == 403:
-                # allowed by the operation; only a record rule may refuse (update, delete)
-                assert op.name.startswith(("update", "delete")), (path, role, response.text)
+                # allowed by the operation: only a record rule (update, delete) or a standard
+                # module's finer rule (an admin inviting an owner) may refuse it
+                assert op.name.startswith(("update", "delete")) or module.std, (
+                    path, role, response.text)
             checked += 1
     assert checked
 
@@ -297,7 +304,7 @@ def _create(app: App, schema: Any, path: str, body_schema: dict[str, Any],
         response = app.call(f"{org}:owner", "POST", path, json=body)
         assert response.status_code < 500, (path, body, response.text)
         if response.status_code == 201 and isinstance(response.json(), dict):
-            return {"body": body, **response.json()}
+            return {**response.json(), "_sent": body}
     return None
 
 
@@ -337,7 +344,7 @@ def test_injection_strings_are_stored_verbatim_or_refused(app: App, target: Targ
     assert made, "no create operation succeeded: the seed could not build a record"
     tried = 0
     for entity, info in made.items():
-        base = dict(info["record"]["body"])
+        base = dict(info["record"]["_sent"])
         secret = _write_only(info["schema"])
         for name, prop in info["schema"].get("properties", {}).items():
             if name in secret:
@@ -389,15 +396,15 @@ def test_secrets_never_leave_the_database(app: App, target: Target,
     if target.name == "sales+secret":
         assert secrets, "the attack workspace must have a @secret field"
     made = _seed(app, target)
-    values = [str(m["record"]["body"][f]) for m in made.values() for f in secrets
-              if m["record"]["body"].get(f)]
+    values = [str(m["record"]["_sent"][f]) for m in made.values() for f in secrets
+              if m["record"]["_sent"].get(f)]
     if secrets and target.name == "sales+secret":
         assert values, "no record with a secret value was created"
     seen: list[str] = []
     for path, method, _ in _operations(target.document):
         if method == "GET":
             seen.append(app.call("a:owner", "GET", path).text)
-    seen += [json.dumps({k: v for k, v in m["record"].items() if k != "body"})
+    seen += [json.dumps({k: v for k, v in m["record"].items() if k != "_sent"})
              for m in made.values()]
     with app.session() as db:
         models = app.modules["models"]
