@@ -538,3 +538,121 @@ def test_every_app_keeps_its_own_tables(saas: RunningApp) -> None:
     assert {"saas_project", "saas_org_settings", "identity_org_membership",
             "audit_audit_entry", "metering_usage_record", "flags_feature_flag",
             "runtime_outbox_event"} <= tables
+
+
+# ---- saas-boilerplate: the std modules' flows ----------------------------------------------
+
+
+def _sign_up(app: RunningApp, key: str) -> dict[str, Any]:
+    """A new user and organisation by `POST /v1/sign-up` (no token); its token as `key`."""
+    tag = uuid.uuid4().hex[:8]
+    response = app.client.post("/v1/sign-up", json={
+        "email": f"founder-{tag}@new.example", "name": "Founder", "orgName": f"New {tag}"})
+    assert response.status_code == 200, response.text
+    signed = {**response.json(), "email": f"founder-{tag}@new.example"}
+    app.tokens[key] = signed["token"]
+    return signed
+
+
+def test_saas_sign_up_invite_accept_change_role_and_remove_members(saas: RunningApp) -> None:
+    founder = _sign_up(saas, "new:owner")
+    assert founder["role"] == "owner"
+    again = saas.client.post("/v1/sign-up", json={"email": founder["email"], "name": "Again",
+                                                   "orgName": "Again"})
+    assert again.status_code == 409
+    assert any(e["payload"]["org"] == founder["org"] for e in saas.events("org.created"))
+    tag = uuid.uuid4().hex[:8]
+    sent = saas.ok("new:owner", "/v2/invite-member",
+                   {"email": f"ada-{tag}@new.example", "role": "member"})
+    assert sent["token"] and sent["role"] == "member"
+    assert saas.post("new:owner", "/v2/invite-member",
+                     {"email": f"ada-{tag}@new.example", "role": "member"}).status_code == 409
+    joined = saas.client.post("/v1/accept-invitation", json={"token": sent["token"],
+                                                              "name": "Ada"})
+    assert joined.status_code == 200, joined.text
+    member = dict(joined.json())
+    assert (member["org"], member["role"]) == (founder["org"], "member")
+    saas.tokens["new:member"] = member["token"]
+    reused = saas.client.post("/v1/accept-invitation", json={"token": sent["token"]})
+    assert reused.status_code in (409, 410)
+    _refused(saas, "new:member", "/v2/invite-member",
+             {"email": f"eve-{tag}@new.example", "role": "member"}, 403)
+    members = {m["user"]: m for m in saas.ok("new:owner", "/v1/list-members")["items"]}
+    assert {m["role"] for m in members.values()} == {"owner", "member"}
+    assert saas.ok("b:owner", "/v1/list-members")["items"][0]["org"] != founder["org"]
+
+    _refused(saas, "new:member", "/v1/change-role",
+             {"membership": member["membership"], "role": "admin"}, 403)
+    _refused(saas, "b:owner", "/v1/change-role",
+             {"membership": member["membership"], "role": "admin"}, 404)
+    promoted = saas.ok("new:owner", "/v1/change-role",
+                       {"membership": member["membership"], "role": "admin"})
+    assert promoted["role"] == "admin"
+    assert saas.ok("new:member", "/v1/list-audit-entries")["total"] >= 1  # now an admin
+    changed = [e["payload"] for e in saas.events("role.changed")
+               if e["payload"]["membership"] == member["membership"]]
+    assert [(p["from"], p["to"]) for p in changed] == [("member", "admin")]
+
+    # the last owner is protected: neither demoted nor removed
+    last = saas.post("new:owner", "/v1/change-role",
+                     {"membership": founder["membership"], "role": "admin"})
+    assert last.status_code == 409, last.text
+    _refused(saas, "new:owner", "/v1/remove-member", {"membership": founder["membership"]}, 409)
+    _refused(saas, "new:member", "/v1/remove-member", {"membership": founder["membership"]},
+             403)
+    removed = saas.post("new:owner", "/v1/remove-member", {"membership": member["membership"]})
+    assert removed.status_code == 204
+    assert saas.get("new:member", "/v1/list-members").status_code == 401  # its token is gone
+    assert [m["id"] for m in saas.ok("new:owner", "/v1/list-members")["items"]] == [
+        founder["membership"]]
+
+
+def test_saas_audit_log_lists_searches_and_exports_for_admins_only(saas: RunningApp) -> None:
+    project = _project(saas, "a:owner")
+    for who in ("a:owner", "a:admin"):
+        found = saas.ok(who, "/v1/search-audit-entries", event="project.created v1",
+                        targetId=project["id"])["items"]
+        assert [(e["actorId"], e["targetType"]) for e in found] == [
+            (saas.users["a:owner"], "Project")]
+        listed = saas.ok(who, "/v1/list-audit-entries", targetId=project["id"], size=100)
+        assert [e["event"] for e in listed["items"]] == ["project.created v1"]
+    for path in ("/v1/list-audit-entries", "/v1/search-audit-entries"):
+        assert saas.get("a:member", path).status_code == 403
+    assert saas.ok("b:admin", "/v1/search-audit-entries", targetId=project["id"])["items"] == []
+    today = datetime.datetime.now(datetime.UTC)
+    window = {"from": (today - datetime.timedelta(days=1)).isoformat(),
+              "to": (today + datetime.timedelta(days=1)).isoformat()}
+    for who in ("a:member", "a:admin"):  # exporting is the owners' (`export_audit`)
+        _refused(saas, who, "/v1/export-audit-entries", window, 403)
+    export = saas.ok("a:owner", "/v1/export-audit-entries", window)
+    assert saas.ok("a:owner", "/v1/get-audit-export", id=export["id"])["id"] == export["id"]
+    assert saas.get("b:owner", "/v1/get-audit-export", id=export["id"]).status_code == 404
+
+
+def test_saas_metered_operations_record_usage_and_the_plan_limit_answers_429(
+        saas: RunningApp) -> None:
+    founder = _sign_up(saas, "metered:owner")  # a fresh organisation: its own usage
+    assert saas.get("metered:owner", "/v1/get-subscription").status_code == 404  # no plan
+    assert saas.ok("metered:owner", "/v1/change-plan", {"plan": "free"})["plan"] == "free"
+    project = _project(saas, "metered:owner")
+    records = saas.ok("metered:owner", "/v1/list-usage-records", size=100)["items"]
+    assert sorted((r["metric"], r["source"], r["user"]) for r in records) == [
+        ("api_calls", "operation createProject v1", founder["user"]),
+        ("projects_created", "event project.created v1", founder["user"])]
+    assert saas.ok("b:owner", "/v1/list-usage-records", metric="api_calls",
+                   user=founder["user"])["items"] == []
+    # the free plan allows 1000 API calls a month: use all but one of them
+    saas.ok("metered:owner", "/v1/record-usage", {"metric": "api_calls", "quantity": 998})
+    last = _project(saas, "metered:owner")
+    over = saas.post("metered:owner", "/v1/create-project", {"name": _name("Over")})
+    assert over.status_code == 429, over.text
+    assert over.json()["error"]["code"] == "limit_exceeded"
+    names = {p["name"] for p in saas.ok("metered:owner", "/v1/list-projects",
+                                        size=100)["items"]}
+    assert names == {project["name"], last["name"]}  # nothing created past the limit
+    crossed = [e["payload"] for e in saas.events("usage.threshold_reached")
+               if e["orgId"] == founder["org"]]
+    assert sorted(p["percent"] for p in crossed if p["metric"] == "api_calls") == [80, 100]
+    assert saas.ok("metered:owner", "/v1/change-plan", {"plan": "pro"})["plan"] == "pro"
+    assert saas.post("metered:owner", "/v1/create-project",
+                     {"name": _name("Pro")}).status_code == 201
