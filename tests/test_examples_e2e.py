@@ -378,6 +378,48 @@ def test_crm_kanban_board_moves_cards_through_the_pipeline(crm: RunningApp) -> N
     assert crm.page("b:owner", "GET", f"/ui/deal/{deal['id']}").status_code == 404
 
 
+
+def _inbox(app: RunningApp, who: str, notification: str, title: str) -> list[dict[str, Any]]:
+    """`who`'s in-app messages of `notification` about `title`."""
+    items = app.ok(who, "/v1/list-inbox")["items"]
+    return [d for d in items if d["notification"] == notification and title in d["body"]]
+
+
+def test_crm_a_won_deal_notifies_its_owner_and_the_admins_in_app(crm: RunningApp) -> None:
+    deal = _deal(crm, "a:owner")  # the org's owner creates it, so owns it
+    for step in ("qualify", "propose", "negotiate", "win"):
+        crm.ok("a:admin", f"/v1/pipeline/{step}", {"id": deal["id"]})
+    for who in ("a:owner", "a:admin"):  # the deal's owner and the admins
+        [message] = _inbox(crm, who, "dealWon", deal["title"])
+        assert (message["channel"], message["recipient"], message["readAt"]) == (
+            "in_app", crm.users[who], None)
+        assert message["subject"] == f"Deal won: {deal['title']}"
+        assert "was won for 1200" in message["body"]
+    assert _inbox(crm, "a:member", "dealWon", deal["title"]) == []
+    for who in ("b:owner", "b:admin", "b:member"):
+        assert _inbox(crm, who, "dealWon", deal["title"]) == []
+    [mine] = _inbox(crm, "a:owner", "dealWon", deal["title"])
+    _refused(crm, "a:admin", "/v1/mark-read", {"deliveries": [mine["id"]]}, 404)
+    assert crm.post("a:owner", "/v1/mark-read", {"deliveries": [mine["id"]]}).status_code == 204
+    assert _inbox(crm, "a:owner", "dealWon", deal["title"])[0]["readAt"] is not None
+    emails = crm.ok("a:admin", "/v1/list-deliveries", notification="dealWon",
+                    channel="email")["items"]
+    assert {d["recipient"] for d in emails if deal["title"] in d["body"]} == {
+        crm.users["a:owner"], crm.users["a:admin"]}
+    assert crm.get("a:member", "/v1/list-deliveries").status_code == 403
+    assert crm.ok("b:admin", "/v1/list-deliveries", notification="dealWon")["items"] == []
+
+
+def test_crm_a_task_reminder_reaches_its_assignee_in_app(crm: RunningApp) -> None:
+    deal = _deal(crm)
+    task = crm.ok("a:member", "/v1/create-task", {"deal": deal["id"], "title": _name("Ring")},
+                  expect=201)
+    crm.ok("a:member", "/v1/remind-task", {"id": task["id"]})
+    [message] = _inbox(crm, "a:member", "taskReminder", task["title"])
+    assert message["subject"] == f"Reminder: {task['title']}"
+    assert _inbox(crm, "a:owner", "taskReminder", task["title"]) == []
+    assert _inbox(crm, "b:member", "taskReminder", task["title"]) == []
+
 # ---- agent-console -----------------------------------------------------------------------
 
 
