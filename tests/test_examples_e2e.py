@@ -573,6 +573,125 @@ def test_console_pages_list_and_inspect_tools_agents_and_runs(console: RunningAp
     assert tool["name"] not in console.page("b:member", "GET", "/ui/tools").text
 
 
+
+def _ticket(app: RunningApp, who: str) -> dict[str, Any]:
+    body = {"subject": _name("Ticket"), "body": "It broke", "customerEmail": "c@example.com"}
+    return dict(app.ok(who, "/v1/create-ticket", body, expect=201))
+
+
+def test_console_an_agent_run_through_the_generated_agents_endpoints(
+        console: RunningApp) -> None:
+    """The agent host drives a run with the member's token: each tool call runs the
+    operation as that member; what the agent or the member may not do is a refused step."""
+    theirs = _ticket(console, "b:member")
+    started = console.ok("a:member", "/v1/agents/supportTriage/runs",
+                         {"input": {"goal": "triage"}}, expect=201)
+    run = started["id"]
+    assert (started["status"], started["usage"]) == (
+        "running", {"steps": 0, "tokens": 0, "cost": 0})
+    assert console.post("a:member", "/v1/agents/nobody/runs", {}).status_code == 404
+    calls = f"/v1/agents/runs/{run}/tool-calls"
+    opened = console.ok("a:member", calls, {
+        "tool": "createTicket", "tokens": 300, "cost": 2,
+        "arguments": {"subject": "Printer on fire", "body": "Smoke",
+                      "customerEmail": "c@example.com"}})
+    assert (opened["step"], opened["status"], opened["error"]) == (0, "succeeded", None)
+    ticket = opened["output"]
+    assert (ticket["owner"], ticket["status"]) == (console.users["a:member"], "open")
+    assert console.ok("a:member", "/v1/get-ticket", id=ticket["id"])["subject"] \
+        == "Printer on fire"
+    not_its_tool = console.ok("a:member", calls, {"tool": "createTicketComment", "arguments": {
+        "ticket": ticket["id"], "body": "Hello"}})
+    assert (not_its_tool["status"], not_its_tool["output"]) == ("refused", None)
+    assert "is not a tool of agent 'supportTriage'" in not_its_tool["error"]
+    assert console.ok("a:member", "/v1/list-ticket-comments",
+                      ticket=ticket["id"])["items"] == []  # it never ran
+    other_org = console.ok("a:member", calls, {"tool": "getTicket",
+                                               "arguments": {"id": theirs["id"]}})
+    assert (other_org["status"], other_org["output"]["error"]["code"]) == (
+        "refused", "not_found")
+    invalid = console.ok("a:member", calls, {"tool": "getTicket", "arguments": {}})
+    assert invalid["status"] == "failed" and "id" in invalid["error"]
+    _refused(console, "b:member", calls, {"tool": "listTickets"}, 404)
+    assert console.get("a:admin", f"/v1/agents/runs/{run}").status_code == 404  # not theirs
+    console.ok("a:member", f"/v1/agents/runs/{run}/logs", {"message": "One ticket opened",
+                                                           "kind": "message"}, expect=201)
+    done = console.ok("a:member", f"/v1/agents/runs/{run}/complete",
+                      {"output": {"opened": 1}, "tokens": 50})
+    assert (done["status"], done["output"], done["usage"]) == (
+        "completed", {"opened": 1}, {"steps": 5, "tokens": 350, "cost": 2})
+    assert [(s["kind"], s["tool"], s["status"]) for s in done["steps"]] == [
+        ("tool_call", "createTicket", "succeeded"),
+        ("tool_call", "createTicketComment", "refused"),
+        ("tool_call", "getTicket", "refused"), ("tool_call", "getTicket", "failed"),
+        ("message", None, "succeeded")]
+    closed = console.post("a:member", calls, {"tool": "listTickets"})
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "run_closed"
+    called = [(e["payload"]["tool"], e["payload"]["status"])
+              for e in console.events("runtime.tool.called") if e["payload"]["run"] == run]
+    assert called == [("createTicket", "succeeded"), ("createTicketComment", "refused"),
+                      ("getTicket", "refused"), ("getTicket", "failed")]
+    for event in ("runtime.run.started", "runtime.run.completed"):
+        assert [e["orgId"] for e in console.events(event)
+                if e["payload"]["run"] == run] == [ticket["org"]]
+
+
+def test_console_an_agent_run_over_its_limits_fails(console: RunningApp) -> None:
+    run = console.ok("a:member", "/v1/agents/replyDrafter/runs", {}, expect=201)["id"]
+    ticket = _ticket(console, "a:member")
+    read = console.ok("a:member", f"/v1/agents/runs/{run}/tool-calls", {
+        "tool": "getTicket", "arguments": {"id": ticket["id"]}, "tokens": 29_000})
+    assert read["status"] == "succeeded"
+    over = console.post("a:member", f"/v1/agents/runs/{run}/tool-calls", {
+        "tool": "createTicketComment", "tokens": 2_000,
+        "arguments": {"ticket": ticket["id"], "body": "Draft"}})
+    assert over.status_code == 409 and over.json()["error"]["code"] == "limit_exceeded"
+    failed = console.ok("a:member", f"/v1/agents/runs/{run}")
+    assert failed["status"] == "failed" and "30000 tokens" in failed["error"]
+    assert console.ok("a:member", "/v1/list-ticket-comments", ticket=ticket["id"])["items"] \
+        == []  # the step over the limit was not taken
+    assert [e["payload"]["run"] for e in console.events("runtime.run.failed")].count(run) == 1
+
+
+def test_console_run_metrics_are_metered_against_the_plan(console: RunningApp) -> None:
+    """`createRun` meters `agent_runs`, `tool_calls` and `failed_runs` count the console's
+    own events, the host records model tokens as `agent_tokens`; the plan limits runs."""
+    tag = uuid.uuid4().hex[:8]
+    signed = console.client.post("/v1/sign-up", json={
+        "email": f"ops-{tag}@new.example", "name": "Ops", "orgName": f"Ops {tag}"})
+    assert signed.status_code == 200, signed.text
+    console.tokens["ops:owner"] = signed.json()["token"]
+    console.ok("ops:owner", "/v1/change-plan", {"plan": "starter"})
+    agent = dict(console.ok("ops:owner", "/v1/create-agent", {
+        "key": f"ops_{tag}", "name": "Ops", "model": "openai/gpt-4o-mini"}, expect=201))
+    console.ok("ops:owner", "/v1/agent-lifecycle/activate", {"id": agent["id"]})
+    tool = dict(console.ok("ops:owner", "/v1/create-tool", {
+        "name": f"lookup_{tag}", "inputSchema": {}, "outputSchema": {}}, expect=201))
+    run = console.ok("ops:owner", "/v1/create-run", {"agent": agent["id"], "input": {}},
+                     expect=201)
+    console.ok("ops:owner", "/v1/run-flow/start", {"id": run["id"]})
+    console.ok("ops:owner", "/v1/create-tool-call", {
+        "run": run["id"], "tool": tool["id"], "input": {}, "output": {}, "durationMs": 5},
+        expect=201)
+    console.ok("ops:owner", "/v1/run-flow/fail", {"id": run["id"]})
+    tokens = {"metric": "agent_tokens", "quantity": 1234, "idempotencyKey": f"run:{run['id']}"}
+    first = console.ok("ops:owner", "/v1/record-usage", tokens)
+    assert console.ok("ops:owner", "/v1/record-usage", tokens)["id"] == first["id"]  # once
+    _refused(console, "a:member", "/v1/record-usage", tokens, 403)
+
+    def usage() -> dict[str, tuple[str, int | None]]:
+        items = console.ok("ops:owner", "/v1/get-usage")["items"]
+        return {u["metric"]: (str(float(u["value"])), u["limit"]) for u in items}
+
+    assert usage() == {"agent_runs": ("1.0", 500), "tool_calls": ("1.0", 5000),
+                       "failed_runs": ("1.0", None), "agent_tokens": ("1234.0", 2000000)}
+    assert console.get("a:member", "/v1/get-usage").status_code == 403
+    console.ok("ops:owner", "/v1/record-usage", {"metric": "agent_runs", "quantity": 499})
+    over = console.post("ops:owner", "/v1/create-run", {"agent": agent["id"], "input": {}})
+    assert over.status_code == 429 and over.json()["error"]["code"] == "limit_exceeded"
+    runs = console.ok("ops:owner", "/v1/list-runs", agent=agent["id"], size=100)["items"]
+    assert [r["id"] for r in runs] == [run["id"]]  # refused before anything was created
+
 def test_every_app_keeps_its_own_tables(saas: RunningApp) -> None:
     """The examples' databases hold the standard modules' tables beside their own."""
     with saas.session() as db:
