@@ -1,0 +1,169 @@
+"""Each example's committed generated UI in headless Chromium (Debian's `chromium` with
+`chromium-driver`, driven by Selenium), served by uvicorn on SQLite: sign in, create a
+record, filter the list, move a card where the example has a board, and see a member
+refused. One test per example; screenshots are saved under `CSPEC_TEST_ARTEFACTS` when set,
+else the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.examples_app import RunningApp, example_app, migrate, running_app
+from tests.test_ui_browser import CHROMIUM, DRIVER, browser, free_port  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium-driver); "
+           "CI installs them")
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+@dataclass
+class Served:
+    """An example's app under uvicorn at `base`, and the same app in-process (tokens, API)."""
+
+    base: str
+    app: RunningApp
+    shots: Path
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+
+@contextmanager
+def served(name: str, tmp_path: Path) -> Iterator[Served]:
+    """Copy, migrate and serve the example `name`; its members' tokens from `running_app`."""
+    source, package = example_app(name)
+    folder = tmp_path / "app"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    migrate(folder, package, url)
+    shots = Path(os.environ.get("CSPEC_TEST_ARTEFACTS") or tmp_path) / f"browser-{name}"
+    shots.mkdir(parents=True, exist_ok=True)
+    with running_app(folder, package, url) as app:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{package}.main:app", "--port", str(port),
+             "--host", "127.0.0.1"], cwd=folder, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(folder)})
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/ui/sign-in").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.1)
+            yield Served(base, app, shots)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def sign_in(driver: Any, site: Served, who: str, page: str) -> None:
+    """Sign in as `who` ("a:owner") from `page`, which redirects to the sign-in form."""
+    driver.delete_all_cookies()
+    driver.get(site.url(page))
+    assert "/ui/sign-in" in driver.current_url
+    driver.find_element(By.ID, "f-token").send_keys(site.app.tokens[who])
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+    assert driver.current_url.endswith(page)
+
+
+def fill(driver: Any, values: dict[str, str], selects: dict[str, str] | None = None) -> None:
+    """Type into the form's fields (`f-<name>`), pick options, and submit it."""
+    for field, value in values.items():
+        element = driver.find_element(By.ID, f"f-{field}")
+        element.clear()
+        element.send_keys(value)
+    for field, option in (selects or {}).items():
+        Select(driver.find_element(By.ID, f"f-{field}")).select_by_visible_text(option)
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+
+
+def submit(driver: Any, button: Any) -> None:
+    """Click a form's button and wait for the next page."""
+    button.click()
+    WebDriverWait(driver, 10).until(staleness_of(button))
+
+
+def filtered(driver: Any, site: Served, page: str, q: str,
+             selects: dict[str, str]) -> list[str]:
+    """The rows of `page` filtered by the search box and the filters' visible options."""
+    driver.get(site.url(page))
+    driver.find_element(By.ID, "filter-q").send_keys(q)
+    for name, option in selects.items():
+        Select(driver.find_element(By.ID, f"filter-{name}")).select_by_visible_text(option)
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form[role=search] button"))
+    return [row.text for row in driver.find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+
+def move_card(driver: Any, site: Served, board: str, title: str, to: str) -> None:
+    """On the board page, move the card titled `title` to the column `to`."""
+    driver.get(site.url(board))
+    card = driver.find_element(By.XPATH, f"//article[.//a[text()='{title}']]")
+    Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text(to)
+    submit(driver, card.find_element(By.TAG_NAME, "button"))
+
+
+def column(driver: Any, name: str) -> str:
+    return str(driver.find_element(
+        By.XPATH, f"//section[.//h2[starts-with(normalize-space(), '{name}')]]").text)
+
+
+def flash(driver: Any, error: bool = False) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, ".flash.error" if error else ".flash").text)
+
+
+REFUSED = "You are not allowed to do this."
+
+
+def test_saas_projects_in_the_browser(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    with served("saas-boilerplate", tmp_path) as site:
+        driver, find = browser, browser.find_element
+        sign_in(driver, site, "a:admin", "/ui/projects")
+        assert find(By.TAG_NAME, "h1").text == "Projects"
+        driver.save_screenshot(str(site.shots / "01-list.png"))
+
+        find(By.LINK_TEXT, "New project").click()
+        name = f"Launch {uuid.uuid4().hex[:6]}"
+        fill(driver, {"name": name}, {"visibility": "private"})
+        assert find(By.TAG_NAME, "h1").text == name
+        assert flash(driver) == "Saved."
+        driver.save_screenshot(str(site.shots / "02-created.png"))
+
+        rows = filtered(driver, site, "/ui/projects", name, {"visibility": "private"})
+        assert len(rows) == 1 and name in rows[0] and "Admin" in rows[0]
+        assert filtered(driver, site, "/ui/projects", name, {"status": "archived"}) == []
+        driver.save_screenshot(str(site.shots / "03-filtered.png"))
+
+        sign_in(driver, site, "a:member", "/ui/projects")
+        find(By.LINK_TEXT, name).click()
+        assert not driver.find_elements(By.XPATH, "//form//button[text()='Archive']")
+        driver.get(site.url("/ui/project-form"))
+        fill(driver, {"name": f"Mine {uuid.uuid4().hex[:6]}"})
+        summary = find(By.CSS_SELECTOR, ".summary")
+        assert "The form has 1 problem" in summary.text and REFUSED in summary.text
+        driver.save_screenshot(str(site.shots / "04-member-refused.png"))
+        sign_in(driver, site, "b:owner", "/ui/projects")
+        assert name not in find(By.TAG_NAME, "main").text
