@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs Debian's chromium and chromium-driver (apt-get install chromium-driver); "
            "CI installs them")
 
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -102,9 +103,11 @@ def fill(driver: Any, values: dict[str, str], selects: dict[str, str] | None = N
 
 
 def submit(driver: Any, button: Any) -> None:
-    """Click a form's button and wait for the next page."""
+    """Click a form's button and wait for the next page (while it loads, Chromium may
+    answer that the button's node is not in the document: asked again)."""
     button.click()
-    WebDriverWait(driver, 10).until(staleness_of(button))
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        staleness_of(button))
 
 
 def filtered(driver: Any, site: Served, page: str, q: str,
@@ -126,9 +129,10 @@ def move_card(driver: Any, site: Served, board: str, title: str, to: str) -> Non
     submit(driver, card.find_element(By.TAG_NAME, "button"))
 
 
-def column(driver: Any, name: str) -> str:
-    return str(driver.find_element(
-        By.XPATH, f"//section[.//h2[starts-with(normalize-space(), '{name}')]]").text)
+def column(driver: Any, name: str) -> Any:
+    """The board's column `name`."""
+    return driver.find_element(
+        By.XPATH, f"//section[.//h2[starts-with(normalize-space(), '{name}')]]")
 
 
 def flash(driver: Any, error: bool = False) -> str:
@@ -167,3 +171,86 @@ def test_saas_projects_in_the_browser(browser: Any, tmp_path: Path) -> None:  # 
         driver.save_screenshot(str(site.shots / "04-member-refused.png"))
         sign_in(driver, site, "b:owner", "/ui/projects")
         assert name not in find(By.TAG_NAME, "main").text
+
+
+def test_crm_deals_and_the_pipeline_board_in_the_browser(browser: Any,  # noqa: F811
+                                                         tmp_path: Path) -> None:
+    with served("crm-pipeline", tmp_path) as site:
+        driver, find = browser, browser.find_element
+        company = f"Acme {uuid.uuid4().hex[:6]}"
+        site.app.ok("a:owner", "/v1/create-company", {"name": company}, expect=201)
+        sign_in(driver, site, "a:owner", "/ui/deals")
+        assert find(By.TAG_NAME, "h1").text == "Deals"
+        driver.save_screenshot(str(site.shots / "01-list.png"))
+
+        find(By.LINK_TEXT, "New deal").click()
+        fill(driver, {"amount": "-1"})
+        assert find(By.ID, "f-title").get_attribute("aria-invalid") == "true"
+        title = f"Browser deal {uuid.uuid4().hex[:6]}"
+        fill(driver, {"title": title, "amount": "2500"}, {"company": company})
+        assert find(By.TAG_NAME, "h1").text == title
+        assert flash(driver) == "Saved."
+        driver.save_screenshot(str(site.shots / "02-created.png"))
+
+        rows = filtered(driver, site, "/ui/deals", title, {"stage": "lead", "company": company})
+        assert len(rows) == 1 and title in rows[0] and company in rows[0]
+        assert filtered(driver, site, "/ui/deals", title, {"stage": "won"}) == []
+        driver.save_screenshot(str(site.shots / "03-filtered.png"))
+
+        move_card(driver, site, "/ui/pipeline", title, "qualified")
+        assert flash(driver) == f"Moved {title}."
+        assert title in column(driver, "qualified").text
+        assert title not in column(driver, "lead").text
+        driver.save_screenshot(str(site.shots / "04-moved.png"))
+
+        sign_in(driver, site, "a:member", "/ui/pipeline")
+        move_card(driver, site, "/ui/pipeline", title, "proposal")
+        assert flash(driver, error=True) == REFUSED
+        assert title in column(driver, "qualified").text
+        driver.save_screenshot(str(site.shots / "05-member-refused.png"))
+        assert site.app.ok("a:owner", "/v1/list-deals", q=title)["items"][0]["stage"] \
+            == "qualified"
+
+
+def test_console_tools_and_the_run_board_in_the_browser(browser: Any,  # noqa: F811
+                                                        tmp_path: Path) -> None:
+    """The console's UI lists and inspects (tools, agents and runs are created over the
+    API, as the agent host does); a run's card moves on the board."""
+    with served("agent-console", tmp_path) as site:
+        driver, find, app = browser, browser.find_element, site.app
+        tag = uuid.uuid4().hex[:6]
+        tool = app.ok("a:admin", "/v1/create-tool", {
+            "name": f"lookup_{tag}", "inputSchema": {"type": "object"}, "outputSchema": {},
+            "auth": "api_key"}, expect=201)
+        agent = app.ok("a:admin", "/v1/create-agent", {
+            "key": f"triage_{tag}", "name": f"Triage {tag}", "model": "openai/gpt-4o-mini"},
+            expect=201)
+        app.ok("a:admin", "/v1/agent-lifecycle/activate", {"id": agent["id"]})
+        run = app.ok("a:member", "/v1/create-run", {"agent": agent["id"], "input": {}},
+                     expect=201)
+
+        sign_in(driver, site, "a:member", "/ui/tools")
+        assert find(By.TAG_NAME, "h1").text == "Tools"
+        rows = filtered(driver, site, "/ui/tools", tag, {"auth": "api key"})
+        assert len(rows) == 1 and tool["name"] in rows[0]
+        driver.save_screenshot(str(site.shots / "01-tools-filtered.png"))
+        find(By.LINK_TEXT, tool["name"]).click()
+        assert find(By.TAG_NAME, "h1").text == tool["name"]
+        driver.save_screenshot(str(site.shots / "02-tool.png"))
+
+        driver.get(site.url("/ui/run-board"))
+        card = f".//article[.//a[contains(@href, '{run['id']}')]]"
+        assert column(driver, "queued").find_elements(By.XPATH, card)
+        Select(find(By.XPATH, f"{card}//select")).select_by_visible_text("running")
+        submit(driver, find(By.XPATH, f"{card}//button"))
+        assert flash(driver, error=True) == REFUSED  # starting a run is the runtime's
+        driver.save_screenshot(str(site.shots / "03-member-refused.png"))
+
+        sign_in(driver, site, "a:admin", "/ui/run-board")
+        Select(find(By.XPATH, f"{card}//select")).select_by_visible_text("running")
+        submit(driver, find(By.XPATH, f"{card}//button"))
+        assert flash(driver).startswith("Moved")
+        assert column(driver, "running").find_elements(By.XPATH, card)
+        assert not column(driver, "queued").find_elements(By.XPATH, card)
+        driver.save_screenshot(str(site.shots / "04-moved.png"))
+        assert app.ok("a:member", "/v1/get-run", id=run["id"])["status"] == "running"
