@@ -1,8 +1,10 @@
 """The examples' committed generated applications end to end, on SQLite and PostgreSQL:
 migrated with their own migrations, driven over HTTP by an owner, an admin and a member of
 two organisations through each example's main flows (CRUD, workflows and board moves, search
-and filters, events in the outbox, the audit trail, background jobs), including refusals for
-the wrong role (403) and the other organisation (404). PostgreSQL runs when
+and filters, events in the outbox, the audit trail, background jobs) and the standard
+modules' (sign-up, invitations, role changes and the last owner, the audit log, notification
+inboxes, metering and plan limits, agent runs through the generated agents endpoints),
+including refusals for the wrong role (403) and the other organisation (404). PostgreSQL runs when
 CSPEC_TEST_POSTGRES_URL is set (`.ci/run` sets it)."""
 
 from __future__ import annotations
