@@ -235,6 +235,20 @@ def test_the_worker_writes_the_lifecycle_events(app: App) -> None:
     assert str(row.status) == "dead"
 
 
+def test_a_run_lost_by_a_stopped_worker_gets_its_events(app: App) -> None:
+    ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    lost = add_job(app, "running", attempts=1, max_attempts=1, started_at=ago)
+    again = add_job(app, "running", attempts=1, max_attempts=2, started_at=ago,
+                    payload={"olderThan": "soon"})
+    importlib.import_module(f"{APP}.jobs.worker").run_once()
+    stopped = "the worker running it stopped before it finished"
+    assert lifecycle(app, lost) == [
+        ("job.failed", {"attempt": 1, "error": stopped}),
+        ("job.dead_lettered", {"type": "purgeFinishedJobs", "error": stopped})]
+    assert lifecycle(app, again)[:2] == [("job.failed", {"attempt": 1, "error": stopped}),
+                                         ("job.started", {"attempt": 2})]
+
+
 # ---- the worker target ------------------------------------------------------------------------
 
 

@@ -354,18 +354,27 @@ def claim(session: Session, now: datetime.datetime) -> uuid.UUID | None:
 
 def recover_lost(session: Session, now: datetime.datetime) -> int:
     """Runs left `running` by a worker that stopped (longer than their timeout, or an hour,
-    plus a minute) count as a failed attempt; how many were recovered."""
+    plus a minute) count as a failed attempt, with its events; how many were recovered."""
     lost = "the worker running it stopped before it finished"
+    job = models.Job
+    found = (job.id, job.attempts, job.org_id, job.type)
     recovered = 0
     for name, limit in _running_limits():
-        old = models.Job.started_at <= now - limit - datetime.timedelta(minutes=1)
-        stale = (models.Job.status == JobStatus.running, old, name)
-        recovered += _rowcount(session.execute(
-            sa.update(models.Job).where(*stale, models.Job.attempts >= models.Job.max_attempts)
-            .values(status=JobStatus.dead, finished_at=now, last_error=lost)))
-        recovered += _rowcount(session.execute(
-            sa.update(models.Job).where(*stale).values(
-                status=JobStatus.failed, scheduled_at=now, last_error=lost)))
+        old = job.started_at <= now - limit - datetime.timedelta(minutes=1)
+        stale = (job.status == JobStatus.running, old, name)
+        dead = session.execute(
+            sa.update(job).where(*stale, job.attempts >= job.max_attempts)
+            .values(status=JobStatus.dead, finished_at=now, last_error=lost)
+            .returning(*found).execution_options(synchronize_session=False)).all()
+        failed = session.execute(
+            sa.update(job).where(*stale).values(
+                status=JobStatus.failed, scheduled_at=now, last_error=lost)
+            .returning(*found).execution_options(synchronize_session=False)).all()
+        for job_id, attempt, org_id, _ in (*dead, *failed):
+            emit(session, "job.failed", org_id, job=job_id, attempt=attempt, error=lost)
+        for job_id, _, org_id, job_type in dead:
+            emit(session, "job.dead_lettered", org_id, job=job_id, type=job_type, error=lost)
+        recovered += len(dead) + len(failed)
     session.commit()
     return recovered
 
