@@ -1,6 +1,7 @@
 """The generated `jobs` services end to end, on SQLite and PostgreSQL: runs enqueued by hand
-(checked against the job's input), the queue, dead letters and schedules for operators, and
-`purgeFinishedJobs` run by the worker, which finds the standard jobs' generated
+(checked against the job's input), cancelled and retried, the queue, dead letters and
+schedules for operators, the lifecycle events the worker writes to the outbox and
+dispatches, and `purgeFinishedJobs` run by the worker, which finds the standard jobs' generated
 implementations. Also: jobs of the same name in two modules do not clash."""
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def test_enqueue_checks_the_type_and_the_payload(app: App) -> None:
     job = queued.json()
     assert (job["status"], job["enqueuedBy"], job["org"]) == ("queued", ada["user"], ada["org"])
     assert job["maxAttempts"] == 4 and job["payload"] == {"olderThan": "P7D"}
-    assert [e for e in app.events("job.enqueued") if e["payload"]["job"] == job["id"]]
+    [enqueued] = [e for e in app.events("job.enqueued") if e["payload"]["job"] == job["id"]]
+    assert enqueued["actor"] == {"kind": "user", "id": ada["user"]}
     assert app.get(ada["token"], "/v1/get-job", id=job["id"]).status_code == 200
     unknown = enqueue(app, ada["token"], {"type": "nope", "payload": {}})
     assert unknown.status_code == 422 and error(unknown) == "UnknownJobType"
@@ -135,6 +137,116 @@ def test_the_worker_runs_the_generated_purge(app: App) -> None:
     assert [str(j.status) for j in done] == ["succeeded"], [j.last_error for j in done]
     left = {j.type for j in app.rows("Job", models.Job.type.in_(list(fates)))}
     assert left == {kind for kind, fate in fates.items() if fate == "kept"}
+
+
+def cancel(app: App, token: str, job_id: str) -> Any:
+    return app.post(token, "/v1/cancel-job", {"id": job_id})
+
+
+def add_job(app: App, status: str, **fields: Any) -> str:
+    """A run written straight to the table; its id."""
+    models, enums = app.modules["models"], app.modules["enums"]
+    with app.session() as db:
+        row = models.Job(type=fields.pop("type", "purgeFinishedJobs"),
+                         payload=fields.pop("payload", {}),
+                         status=getattr(enums.JobStatus, status), **fields)
+        db.add(row)
+        db.commit()
+        return str(row.id)
+
+
+def test_cancel_a_queued_or_failed_run(app: App) -> None:
+    ada = sign_up(app)
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).isoformat()
+    job = enqueue(app, ada["token"], {"type": "purgeAuditEntries", "payload": {},
+                                      "runAt": later}).json()
+    assert cancel(app, sign_up(app)["token"], job["id"]).status_code == 404  # another org
+    assert cancel(app, join(app, ada)["token"], job["id"]).status_code == 403  # no permission
+    cancelled = cancel(app, ada["token"], job["id"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled" and cancelled.json()["finishedAt"]
+    [event] = [e for e in app.events("job.cancelled") if e["payload"]["job"] == job["id"]]
+    assert event["actor"] == {"kind": "user", "id": ada["user"]}
+    again = cancel(app, ada["token"], job["id"])
+    assert again.status_code == 409 and error(again) == "NotCancellable"
+    user = uuid.UUID(ada["user"])
+    for status in ("running", "succeeded", "dead"):
+        busy = cancel(app, ada["token"], add_job(app, status, enqueued_by_id=user))
+        assert busy.status_code == 409 and error(busy) == "NotCancellable", status
+    failed = add_job(app, "failed", enqueued_by_id=user)
+    assert cancel(app, ada["token"], failed).json()["status"] == "cancelled"
+    assert cancel(app, ada["token"], add_job(app, "queued")).status_code == 404  # not theirs
+    assert app.post(ada["token"], "/v1/retry-job", {"id": failed}).status_code == 403
+
+
+def test_operators_cancel_any_run_and_retry_dead_ones(app: App, operator: str) -> None:
+    theirs = add_job(app, "queued")  # enqueued by no one: only an operator cancels it
+    assert cancel(app, operator, theirs).json()["status"] == "cancelled"
+    assert cancel(app, operator, str(uuid.uuid4())).status_code == 404
+    dead = add_job(app, "dead", attempts=4, max_attempts=4, last_error="boom",
+                   scheduled_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1))
+    retried = app.post(operator, "/v1/retry-job", {"id": dead})
+    assert retried.status_code == 200, retried.text
+    body = retried.json()
+    assert (body["status"], body["attempts"], body["finishedAt"]) == ("queued", 0, None)
+    again = app.post(operator, "/v1/retry-job", {"id": dead})
+    assert again.status_code == 409 and error(again) == "NotRetryable"
+    assert app.post(operator, "/v1/retry-job", {"id": str(uuid.uuid4())}).status_code == 404
+
+
+def lifecycle(app: App, job_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The run's lifecycle events in the order they occurred; all dispatched by the worker."""
+    models = app.modules["models"]
+    rows = [row for row in app.rows("OutboxEvent", models.OutboxEvent.event.like("job.%"))
+            if row.body["payload"].get("job") == job_id]
+    assert all(row.dispatched_at is not None for row in rows)
+    rows.sort(key=lambda row: row.body["occurredAt"])
+    return [(row.event, {k: v for k, v in row.body["payload"].items() if k != "job"})
+            for row in rows]
+
+
+def test_the_worker_writes_the_lifecycle_events(app: App) -> None:
+    worker = importlib.import_module(f"{APP}.jobs.worker")
+    ada = sign_up(app)
+    done = enqueue(app, ada["token"], {"type": "purgeFinishedJobs",
+                                       "payload": {"olderThan": "P400D"}}).json()["id"]
+    broken = add_job(app, "queued", payload={"olderThan": "soon"}, max_attempts=2)
+    worker.run_once()
+    assert [name for name, _ in lifecycle(app, done)] == [
+        "job.enqueued", "job.started", "job.succeeded"]
+    succeeded = dict(lifecycle(app, done))["job.succeeded"]
+    assert succeeded["attempt"] == 1 and succeeded["duration"].startswith("P")
+    assert lifecycle(app, broken)[0] == ("job.started", {"attempt": 1})
+    failed = lifecycle(app, broken)[1]
+    assert failed[0] == "job.failed" and failed[1]["attempt"] == 1
+    assert "does not fit the input" in failed[1]["error"]
+    models = app.modules["models"]
+    with app.session() as db:  # the backoff is over
+        db.get(models.Job, uuid.UUID(broken)).scheduled_at = datetime.datetime.now(
+            datetime.UTC) - datetime.timedelta(seconds=1)
+        db.commit()
+    worker.run_once()
+    events = lifecycle(app, broken)
+    assert [name for name, _ in events] == ["job.started", "job.failed", "job.started",
+                                            "job.failed", "job.dead_lettered"]
+    assert events[4][1]["type"] == "purgeFinishedJobs"
+    assert events[4][1]["error"] == events[3][1]["error"] and events[3][1]["attempt"] == 2
+    [row] = app.rows("Job", models.Job.id == uuid.UUID(broken))
+    assert str(row.status) == "dead"
+
+
+def test_a_run_lost_by_a_stopped_worker_gets_its_events(app: App) -> None:
+    ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    lost = add_job(app, "running", attempts=1, max_attempts=1, started_at=ago)
+    again = add_job(app, "running", attempts=1, max_attempts=2, started_at=ago,
+                    payload={"olderThan": "soon"})
+    importlib.import_module(f"{APP}.jobs.worker").run_once()
+    stopped = "the worker running it stopped before it finished"
+    assert lifecycle(app, lost) == [
+        ("job.failed", {"attempt": 1, "error": stopped}),
+        ("job.dead_lettered", {"type": "purgeFinishedJobs", "error": stopped})]
+    assert lifecycle(app, again)[:2] == [("job.failed", {"attempt": 1, "error": stopped}),
+                                         ("job.started", {"attempt": 2})]
 
 
 # ---- the worker target ------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 `<app>/services/jobs.py` implements `enqueueJob` (the payload checked against the job's
 input model by the worker target's `enqueue`: `UnknownJobType`, `BadPayload`, `Duplicate`
-for a dedupe key still queued or running), `listDeadJobs`, `listSchedules` and
+for a dedupe key still queued or running), `cancelJob` (a queued or failed run, by an
+operator or whoever enqueued it; `job.cancelled`), `retryJob` (a dead run queued again
+with fresh attempts), `listDeadJobs`, `listSchedules` and
 `setSchedulePaused`; `getJob` and `listJobs` are plain CRUD. The job `purgeFinishedJobs`
 deletes succeeded and cancelled runs older than its `olderThan`.
 """
@@ -15,8 +17,8 @@ from contractspec.generators.services.base import ServiceInput
 from contractspec.generators.services.common import fill, names
 
 OPERATIONS = frozenset({
-    ("enqueueJob", "v1"), ("listDeadJobs", "v1"), ("listSchedules", "v1"),
-    ("setSchedulePaused", "v1"),
+    ("enqueueJob", "v1"), ("cancelJob", "v1"), ("retryJob", "v1"), ("listDeadJobs", "v1"),
+    ("listSchedules", "v1"), ("setSchedulePaused", "v1"),
 })
 
 
@@ -78,7 +80,7 @@ def ${f_enqueueJob_v1}(ctx: Context, data: ${in_enqueueJob_v1}) -> ${out_enqueue
     delay = max(data.runAt - now, datetime.timedelta()) if data.runAt is not None else None
     try:
         row = enqueue(ctx.session, data.type, data.payload, org_id=ctx.actor.org_id,
-                      delay=delay, dedupe_key=data.dedupeKey, now=now)
+                      delay=delay, dedupe_key=data.dedupeKey, now=now, actor=ctx.actor)
     except UnknownJobType as error:
         raise errors.${e_enqueueJob_v1_UnknownJobType}(details=str(error)) from error
     except ValidationError as error:
@@ -86,10 +88,45 @@ def ${f_enqueueJob_v1}(ctx: Context, data: ${in_enqueueJob_v1}) -> ${out_enqueue
             {"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in error.errors()]
         raise errors.${e_enqueueJob_v1_BadPayload}(details=details) from error
-    row.enqueued_by_id = ctx.actor.user_id
+    row.enqueued_by_id = ctx.actor.user_id  # enqueue emitted job.enqueued
     ctx.session.flush()
-    ctx.emit(events.${ev_job_enqueued_v1},
-             events.${ev_job_enqueued_v1}Payload(job=row.id, type=row.type))
+    result = schemas.${r_Job}.from_row(row)
+    ctx.commit()
+    return result
+
+
+def ${f_cancelJob_v1}(ctx: Context, data: ${in_cancelJob_v1}) -> ${out_cancelJob_v1}:
+    """Cancel a queued run or one waiting for its retry: an operator's, or the caller's own."""
+    job = models.${m_Job}
+    row: models.${m_Job} | None = ctx.session.scalar(
+        ctx.select(job).where(job.id == data.id).with_for_update())
+    if row is None or not (ctx.actor.can("manage_jobs")
+                           or row.enqueued_by_id == ctx.actor.user_id):
+        raise errors.${e_cancelJob_v1_NotFound}()
+    if row.status not in (enums.${enum_JobStatus}.queued, enums.${enum_JobStatus}.failed):
+        raise errors.${e_cancelJob_v1_NotCancellable}(details=f"the job is {row.status}")
+    row.status = enums.${enum_JobStatus}.cancelled
+    row.finished_at = _now()
+    ctx.session.flush()
+    ctx.emit(events.${ev_job_cancelled_v1}, events.${ev_job_cancelled_v1}Payload(job=row.id))
+    result = schemas.${r_Job}.from_row(row)
+    ctx.commit()
+    return result
+
+
+def ${f_retryJob_v1}(ctx: Context, data: ${in_retryJob_v1}) -> ${out_retryJob_v1}:
+    """Queue a dead run again, due now, with its attempts counted afresh."""
+    job = models.${m_Job}
+    row: models.${m_Job} | None = ctx.session.scalar(
+        ctx.select(job).where(job.id == data.id).with_for_update())
+    if row is None:
+        raise errors.${e_retryJob_v1_NotFound}()
+    if row.status != enums.${enum_JobStatus}.dead:
+        raise errors.${e_retryJob_v1_NotRetryable}(details=f"the job is {row.status}")
+    row.status = enums.${enum_JobStatus}.queued
+    row.attempts = 0
+    row.scheduled_at = _now()
+    row.started_at = row.finished_at = None
     result = schemas.${r_Job}.from_row(row)
     ctx.commit()
     return result

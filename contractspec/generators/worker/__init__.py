@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import contractspec.generators.api  # noqa: F401 - before services, whose providers import it
 from contractspec.generators.base import Files, GeneratorOptions, UserOwned, header, user_files
 from contractspec.generators.runtime import has_identity
 from contractspec.generators.services import PROVIDERS
