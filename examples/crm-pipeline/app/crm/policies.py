@@ -82,6 +82,11 @@ def may_accept_my_invitation_v1(actor: Actor) -> bool:
     return True
 
 
+def may_cancel_job_v1(actor: Actor) -> bool:
+    """`cancelJob v1`: `manage_jobs or enqueue_jobs`."""
+    return actor.can("manage_jobs") or actor.can("enqueue_jobs")
+
+
 def may_change_role_v1(actor: Actor) -> bool:
     """`changeRole v1`: `manage_members`."""
     return actor.can("manage_members")
@@ -285,6 +290,11 @@ def may_rename_org_v1(actor: Actor) -> bool:
 def may_retry_delivery_v1(actor: Actor) -> bool:
     """`retryDelivery v1`: `view_deliveries`."""
     return actor.can("view_deliveries")
+
+
+def may_retry_job_v1(actor: Actor) -> bool:
+    """`retryJob v1`: `manage_jobs`."""
+    return actor.can("manage_jobs")
 
 
 def may_revoke_invitation_v1(actor: Actor) -> bool:

@@ -106,6 +106,11 @@ def may_add_to_segment_v1(actor: Actor) -> bool:
     return actor.can("manage_flags")
 
 
+def may_cancel_job_v1(actor: Actor) -> bool:
+    """`cancelJob v1`: `manage_jobs or enqueue_jobs`."""
+    return actor.can("manage_jobs") or actor.can("enqueue_jobs")
+
+
 def may_change_plan_v1(actor: Actor) -> bool:
     """`changePlan v1`: `manage_plans`."""
     return actor.can("manage_plans")
@@ -349,6 +354,11 @@ def may_rename_org_v1(actor: Actor) -> bool:
 def may_retry_delivery_v1(actor: Actor) -> bool:
     """`retryDelivery v1`: `view_deliveries`."""
     return actor.can("view_deliveries")
+
+
+def may_retry_job_v1(actor: Actor) -> bool:
+    """`retryJob v1`: `manage_jobs`."""
+    return actor.can("manage_jobs")
 
 
 def may_revoke_invitation_v1(actor: Actor) -> bool:

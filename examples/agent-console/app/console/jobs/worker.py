@@ -11,7 +11,10 @@ holding the database's write lock. A run's handler is `<job>_job(ctx, data)` in
 `console/handlers/jobs.py`; it gets a session of its own, committed when it returns. A run
 that raises, times out or has no handler fails: it is retried after the job's backoff
 until its attempts are used up, then it is dead (dead-lettered) for an operator.
-Uses `DATABASE_URL` like the app.
+Each change of a run's status writes its event (`job.started`, `job.succeeded`,
+`job.failed`, `job.dead_lettered`) to the outbox in the same transaction, and the worker
+dispatches the outbox after its transactions, so subscribers and triggers run without
+waiting for a request to the API. Uses `DATABASE_URL` like the app.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from concurrent.futures import TimeoutError as HandlerTimeout
 from typing import Any, cast
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.db import models
 from console.db.session import SessionLocal
 from console.enums import JobStatus, JobTrigger
+from console.events import outbox
+from console.events.models import EVENT_MODELS
 from console.handlers import jobs as job_handlers
 from console.jobs.definitions import JOB_TYPES, SCHEDULES, JobContext, JobType
 from console.jobs.queue import enqueue
@@ -111,41 +116,63 @@ def enqueue_due_schedules(session: Session, now: datetime.datetime) -> int:
     return queued
 
 
+def emit(session: Session, event: str, org_id: uuid.UUID | None, **payload: Any) -> None:
+    """Write the lifecycle event `event` (v1) to the outbox in the session's transaction,
+    acted by the system."""
+    model = EVENT_MODELS[(event, "v1")]
+    data = cast(type[BaseModel], model.model_fields["payload"].annotation)
+    outbox.emit(session, None, model, data.model_validate(payload), org_id=org_id)
+
+
 def claim(session: Session, now: datetime.datetime) -> uuid.UUID | None:
     """Take the oldest due run (queued, or failed and due for its retry): it is running,
-    its attempt counted. None when no run is due. On PostgreSQL the run is picked with
-    `FOR UPDATE SKIP LOCKED`, so concurrent workers take different runs."""
+    its attempt counted, `job.started` emitted. None when no run is due. On PostgreSQL the
+    run is picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers take different runs."""
     due = (sa.select(models.Job.id)
            .where(models.Job.status.in_(_WAITING), models.Job.scheduled_at <= now)
            .order_by(models.Job.scheduled_at, models.Job.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     # One statement: SQLite takes its write lock before reading, so claims are serialised.
-    job_id = session.scalar(
+    claimed = session.execute(
         sa.update(models.Job)
         .where(models.Job.id == due.scalar_subquery(), models.Job.status.in_(_WAITING))
         .values(status=JobStatus.running, attempts=models.Job.attempts + 1,
                 started_at=now, finished_at=None)
-        .returning(models.Job.id)
-        .execution_options(synchronize_session=False))
+        .returning(models.Job.id, models.Job.attempts, models.Job.org_id)
+        .execution_options(synchronize_session=False)).first()
+    if claimed is None:
+        session.commit()
+        return None
+    job_id, attempt, org_id = claimed
+    emit(session, "job.started", org_id, job=job_id, attempt=attempt)
     session.commit()
     return job_id
 
 
 def recover_lost(session: Session, now: datetime.datetime) -> int:
     """Runs left `running` by a worker that stopped (longer than their timeout, or an hour,
-    plus a minute) count as a failed attempt; how many were recovered."""
+    plus a minute) count as a failed attempt, with its events; how many were recovered."""
     lost = "the worker running it stopped before it finished"
+    job = models.Job
+    found = (job.id, job.attempts, job.org_id, job.type)
     recovered = 0
     for name, limit in _running_limits():
-        old = models.Job.started_at <= now - limit - datetime.timedelta(minutes=1)
-        stale = (models.Job.status == JobStatus.running, old, name)
-        recovered += _rowcount(session.execute(
-            sa.update(models.Job).where(*stale, models.Job.attempts >= models.Job.max_attempts)
-            .values(status=JobStatus.dead, finished_at=now, last_error=lost)))
-        recovered += _rowcount(session.execute(
-            sa.update(models.Job).where(*stale).values(
-                status=JobStatus.failed, scheduled_at=now, last_error=lost)))
+        old = job.started_at <= now - limit - datetime.timedelta(minutes=1)
+        stale = (job.status == JobStatus.running, old, name)
+        dead = session.execute(
+            sa.update(job).where(*stale, job.attempts >= job.max_attempts)
+            .values(status=JobStatus.dead, finished_at=now, last_error=lost)
+            .returning(*found).execution_options(synchronize_session=False)).all()
+        failed = session.execute(
+            sa.update(job).where(*stale).values(
+                status=JobStatus.failed, scheduled_at=now, last_error=lost)
+            .returning(*found).execution_options(synchronize_session=False)).all()
+        for job_id, attempt, org_id, _ in (*dead, *failed):
+            emit(session, "job.failed", org_id, job=job_id, attempt=attempt, error=lost)
+        for job_id, _, org_id, job_type in dead:
+            emit(session, "job.dead_lettered", org_id, job=job_id, type=job_type, error=lost)
+        recovered += len(dead) + len(failed)
     session.commit()
     return recovered
 
@@ -162,8 +189,8 @@ def _running_limits() -> list[tuple[sa.ColumnElement[bool], datetime.timedelta]]
 
 def run_job(job_id: uuid.UUID, *, sessions: Sessions = SessionLocal,
             handlers: object = job_handlers, now: Clock = utcnow) -> JobStatus:
-    """Run a claimed run's handler and record the outcome: succeeded; failed, due again
-    after the backoff; or dead after the last attempt."""
+    """Run a claimed run's handler and record the outcome with its events: succeeded; failed,
+    due again after the backoff; or failed and dead (dead-lettered) after the last attempt."""
     with sessions() as session:
         job = session.get_one(models.Job, job_id)
         context = JobContext(session, job.id, job.type, job.attempts, job.org_id)
@@ -176,14 +203,22 @@ def run_job(job_id: uuid.UUID, *, sessions: Sessions = SessionLocal,
         if error is None:
             job.status = JobStatus.succeeded
             job.finished_at = finished
-        elif definition is None or job.attempts >= job.max_attempts:
-            job.status = JobStatus.dead
-            job.finished_at = finished
-            job.last_error = error
+            started = job.started_at or finished  # SQLite gives it back without its zone
+            took = finished - started.replace(tzinfo=started.tzinfo or datetime.UTC)
+            emit(session, "job.succeeded", job.org_id, job=job.id, attempt=job.attempts,
+                 duration=max(took, datetime.timedelta()))
         else:
-            job.status = JobStatus.failed
             job.last_error = error
-            job.scheduled_at = finished + definition.backoff.delay(job.attempts)
+            emit(session, "job.failed", job.org_id, job=job.id, attempt=job.attempts,
+                 error=error)
+            if definition is None or job.attempts >= job.max_attempts:
+                job.status = JobStatus.dead
+                job.finished_at = finished
+                emit(session, "job.dead_lettered", job.org_id, job=job.id, type=job.type,
+                     error=error)
+            else:
+                job.status = JobStatus.failed
+                job.scheduled_at = finished + definition.backoff.delay(job.attempts)
         session.commit()
         return job.status
 
@@ -248,6 +283,7 @@ def run_once(*, sessions: Sessions = SessionLocal, handlers: object = job_handle
         sync_schedules(session, now())
         enqueue_due_schedules(session, now())
         recover_lost(session, now())
+        outbox.dispatch_pending(session)
     ran = 0
     while limit is None or ran < limit:
         with sessions() as session:
@@ -255,6 +291,8 @@ def run_once(*, sessions: Sessions = SessionLocal, handlers: object = job_handle
         if job_id is None:
             break
         run_job(job_id, sessions=sessions, handlers=handlers, now=now)
+        with sessions() as session:
+            outbox.dispatch_pending(session)  # subscribers and triggers of its events
         ran += 1
     return ran
 

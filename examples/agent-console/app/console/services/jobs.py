@@ -50,7 +50,7 @@ def enqueue_job_v1(ctx: Context, data: schemas.EnqueueJobV1Input) -> schemas.Job
     delay = max(data.runAt - now, datetime.timedelta()) if data.runAt is not None else None
     try:
         row = enqueue(ctx.session, data.type, data.payload, org_id=ctx.actor.org_id,
-                      delay=delay, dedupe_key=data.dedupeKey, now=now)
+                      delay=delay, dedupe_key=data.dedupeKey, now=now, actor=ctx.actor)
     except UnknownJobType as error:
         raise errors.UnknownJobType(details=str(error)) from error
     except ValidationError as error:
@@ -58,10 +58,45 @@ def enqueue_job_v1(ctx: Context, data: schemas.EnqueueJobV1Input) -> schemas.Job
             {"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in error.errors()]
         raise errors.BadPayload(details=details) from error
-    row.enqueued_by_id = ctx.actor.user_id
+    row.enqueued_by_id = ctx.actor.user_id  # enqueue emitted job.enqueued
     ctx.session.flush()
-    ctx.emit(events.JobEnqueuedV1,
-             events.JobEnqueuedV1Payload(job=row.id, type=row.type))
+    result = schemas.Job.from_row(row)
+    ctx.commit()
+    return result
+
+
+def cancel_job_v1(ctx: Context, data: schemas.CancelJobV1Input) -> schemas.Job:
+    """Cancel a queued run or one waiting for its retry: an operator's, or the caller's own."""
+    job = models.Job
+    row: models.Job | None = ctx.session.scalar(
+        ctx.select(job).where(job.id == data.id).with_for_update())
+    if row is None or not (ctx.actor.can("manage_jobs")
+                           or row.enqueued_by_id == ctx.actor.user_id):
+        raise errors.CancelJobNotFound()
+    if row.status not in (enums.JobStatus.queued, enums.JobStatus.failed):
+        raise errors.NotCancellable(details=f"the job is {row.status}")
+    row.status = enums.JobStatus.cancelled
+    row.finished_at = _now()
+    ctx.session.flush()
+    ctx.emit(events.JobCancelledV1, events.JobCancelledV1Payload(job=row.id))
+    result = schemas.Job.from_row(row)
+    ctx.commit()
+    return result
+
+
+def retry_job_v1(ctx: Context, data: schemas.RetryJobV1Input) -> schemas.Job:
+    """Queue a dead run again, due now, with its attempts counted afresh."""
+    job = models.Job
+    row: models.Job | None = ctx.session.scalar(
+        ctx.select(job).where(job.id == data.id).with_for_update())
+    if row is None:
+        raise errors.RetryJobNotFound()
+    if row.status != enums.JobStatus.dead:
+        raise errors.NotRetryable(details=f"the job is {row.status}")
+    row.status = enums.JobStatus.queued
+    row.attempts = 0
+    row.scheduled_at = _now()
+    row.started_at = row.finished_at = None
     result = schemas.Job.from_row(row)
     ctx.commit()
     return result

@@ -97,7 +97,7 @@ def retry_delivery_v1(ctx: Context,
     if row is None:
         raise errors.RetryDeliveryNotFound()
     if row.status not in (DeliveryStatus.failed, DeliveryStatus.bounced):
-        raise errors.NotRetryable()
+        raise errors.RetryDeliveryNotRetryable()
     row.status = DeliveryStatus.queued
     ctx.emit(events.NotificationQueuedV1, events.NotificationQueuedV1Payload(delivery=row.id))
     ctx.commit()

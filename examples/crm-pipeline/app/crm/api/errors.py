@@ -82,6 +82,12 @@ class BadRange(ApiError):
     message = "`from` must be before `to`"
 
 
+class CancelJobNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No job with this id, or not one the caller may cancel"
+
+
 class ChangeRoleNotFound(ApiError):
     status = 404
     code = "NotFound"
@@ -196,6 +202,12 @@ class NotAMember(ApiError):
     message = "You are not a member of this organisation"
 
 
+class NotCancellable(ApiError):
+    status = 409
+    code = "NotCancellable"
+    message = "Only a queued or failed job can be cancelled"
+
+
 class NotPending(ApiError):
     status = 409
     code = "NotPending"
@@ -205,7 +217,7 @@ class NotPending(ApiError):
 class NotRetryable(ApiError):
     status = 409
     code = "NotRetryable"
-    message = "Only a failed or bounced delivery can be retried"
+    message = "Only a dead job can be retried"
 
 
 class OwnerOnly(ApiError):
@@ -248,6 +260,18 @@ class RetryDeliveryNotFound(ApiError):
     status = 404
     code = "NotFound"
     message = "Not found."
+
+
+class RetryDeliveryNotRetryable(ApiError):
+    status = 409
+    code = "NotRetryable"
+    message = "Only a failed or bounced delivery can be retried"
+
+
+class RetryJobNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    message = "No job has this id"
 
 
 class RevokeInvitationNotFound(ApiError):

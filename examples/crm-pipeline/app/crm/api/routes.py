@@ -124,6 +124,35 @@ def accept_my_invitation_v1(
 
 
 @router.post(
+    "/v1/cancel-job",
+    operation_id="cancel_job_v1",
+    summary="cancelJob v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_cancel_job_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No job with this id, or not one the caller may cancel",
+        409: "Only a queued or failed job can be cancelled",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def cancel_job_v1(
+    data: schemas.CancelJobV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Job:
+    """Cancel a run that is queued or waiting for its retry (the workflow's `cancel`): an
+    operator cancels any run, whoever enqueued a run cancels their own.
+    """
+    if not policies.may_cancel_job_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Job = jobs_service.cancel_job_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/change-role",
     operation_id="change_role_v1",
     summary="changeRole v1",
@@ -1698,6 +1727,33 @@ def retry_delivery_v1(
         Context(session, actor),
         data,
     )
+    return result
+
+
+@router.post(
+    "/v1/retry-job",
+    operation_id="retry_job_v1",
+    summary="retryJob v1",
+    tags=["jobs"],
+    dependencies=[allowed(policies.may_retry_job_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No job has this id",
+        409: "Only a dead job can be retried",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def retry_job_v1(
+    data: schemas.RetryJobV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Job:
+    """Queue a dead-lettered run again with fresh attempts (the workflow's `requeue`)."""
+    if not policies.may_retry_job_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Job = jobs_service.retry_job_v1(Context(session, actor), data)
     return result
 
 

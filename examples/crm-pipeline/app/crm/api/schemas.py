@@ -699,6 +699,14 @@ class AcceptMyInvitationV1Input(BaseModel):
     invitation: uuid.UUID
 
 
+class CancelJobV1Input(BaseModel):
+    """The input of command `cancelJob v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+
+
 class ChangeRoleV1Input(BaseModel):
     """The input of command `changeRole v1`."""
 
@@ -1080,6 +1088,14 @@ class RetryDeliveryV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delivery: uuid.UUID
+
+
+class RetryJobV1Input(BaseModel):
+    """The input of command `retryJob v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
 
 
 class RevokeInvitationV1Input(BaseModel):

@@ -924,6 +924,14 @@ class AddToSegmentV1Input(BaseModel):
     org: uuid.UUID
 
 
+class CancelJobV1Input(BaseModel):
+    """The input of command `cancelJob v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+
+
 class ChangePlanV1Input(BaseModel):
     """The input of command `changePlan v1`."""
 
@@ -1333,6 +1341,14 @@ class RetryDeliveryV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delivery: uuid.UUID
+
+
+class RetryJobV1Input(BaseModel):
+    """The input of command `retryJob v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
 
 
 class RevokeInvitationV1Input(BaseModel):

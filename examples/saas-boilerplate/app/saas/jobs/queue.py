@@ -12,15 +12,17 @@ import datetime
 import uuid
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from saas.auth import Actor
 from saas.db import models
 from saas.enums import JobStatus, JobTrigger
 from saas.events import outbox
+from saas.events.models import EVENT_MODELS
 from saas.jobs.definitions import JOB_TYPES, TRIGGERS, Trigger
 
 
@@ -32,12 +34,13 @@ def enqueue(session: Session, job_type: str,
             payload: Mapping[str, Any] | BaseModel | None = None, *,
             org_id: uuid.UUID | None = None, delay: datetime.timedelta | None = None,
             dedupe_key: str | None = None, trigger: JobTrigger = JobTrigger.manual,
-            now: datetime.datetime | None = None) -> models.Job:
+            now: datetime.datetime | None = None, actor: Actor | None = None) -> models.Job:
     """Queue a run of `job_type` in the caller's transaction, due after `delay`.
 
     The payload is checked against the job's input model (pydantic's ValidationError when it
     does not fit). With a `dedupe_key`, the run with that key that is still queued or running
-    is returned instead of a new one.
+    is returned instead of a new one. A new run emits `job.enqueued` (by `actor`, or the
+    system) in the same transaction.
     """
     definition = JOB_TYPES.get(job_type)
     if definition is None:
@@ -58,6 +61,9 @@ def enqueue(session: Session, job_type: str,
                      dedupe_key=dedupe_key)
     session.add(job)
     session.flush()
+    event = EVENT_MODELS[("job.enqueued", "v1")]
+    shape = cast(type[BaseModel], event.model_fields["payload"].annotation)
+    outbox.emit(session, actor, event, shape(job=job.id, type=job_type), org_id=org_id)
     return job
 
 
