@@ -135,7 +135,9 @@ def schemas_module(api: Api, app: str, top: str) -> str:
     pyd = ["AfterValidator", "AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue",
            "PlainSerializer"]
     pyd = [n for n in pyd if n == "BaseModel" or f"{n}(" in text or f"{n} " in text]
-    imports.append(f"from pydantic import {', '.join(pyd)}")
+    line = f"from pydantic import {', '.join(pyd)}"
+    imports.append(line if len(line) <= 100 else
+                   "from pydantic import (\n" + "".join(f"    {n},\n" for n in pyd) + ")")
     local = [f"from {app} import enums"] if "enums." in text else []
     local += [f"from {app}.db import models"] if "models." in text else []
     imports += ["", *local] if local else []
