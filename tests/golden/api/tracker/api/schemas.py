@@ -16,11 +16,15 @@ from tracker.db import models
 
 
 def _duration(value: datetime.timedelta) -> str:
-    """RFC 3339 `duration`: days, then hours, minutes and (decimal) seconds."""
+    """RFC 3339 `duration`: days, then hours to seconds without a gap (`P1DT2H0M5S`)."""
     minutes, seconds = divmod(value.seconds, 60)
     hours, minutes = divmod(minutes, 60)
     second = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".")
-    return f"P{value.days}DT{hours}H{minutes}M{second}S"
+    parts = [(str(hours), "H"), (str(minutes), "M"), (second, "S")]
+    used = [i for i, (n, _) in enumerate(parts) if n != "0"]
+    time = "".join(n + u for n, u in parts[used[0]:used[-1] + 1]) if used else ""
+    days = f"{value.days}D" if value.days else ""
+    return f"P{days}T{time}" if time else f"P{days}" if days else "PT0S"
 
 
 Duration = Annotated[
