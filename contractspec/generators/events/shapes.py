@@ -24,8 +24,10 @@ DATETIME_PATTERN = (r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?"
                     r"(Z|[+-]\d{2}:\d{2})$")
 DURATION_PATTERN = (r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?"
                     r"(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-URL_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$"
+# Control characters are named besides `\s`: Python's `re` counts \x1c-\x1f as whitespace and
+# the Rust engine pydantic uses by default does not, so the two would disagree.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+URL_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*://[^\s\x00-\x1f\x7f]+$"
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,10 @@ class InvitationSent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invitation: uuid.UUID
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     expiresAt: UtcDateTime
     token: SafeStr
@@ -1159,7 +1162,10 @@ class CreateTicketV1Input(BaseModel):
 
     subject: Annotated[SafeStr, Field(min_length=1, max_length=200)]
     body: SafeStr
-    customerEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    customerEmail: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
 
 
 class CreateTicketCommentV1Input(BaseModel):
@@ -1309,7 +1315,10 @@ class InviteMemberV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
 
 
@@ -1655,7 +1664,7 @@ class SetOrgChannelV1Input(BaseModel):
     enabled: bool
     webhookUrl: Annotated[
         SafeStr,
-        Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$"),
+        Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://[^\\s\\x00-\\x1f\\x7f]+$"),
     ] | None = None
 
 
@@ -1683,7 +1692,10 @@ class SignUpV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
@@ -1751,7 +1763,10 @@ class UpdateBillingProfileV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     legalName: Annotated[SafeStr, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    billingEmail: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     taxId: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     country: Annotated[SafeStr, Field(pattern="^[A-Z]{2}$")]
 
@@ -1781,6 +1796,9 @@ class InviteMemberV2Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     validFor: Duration | None = None

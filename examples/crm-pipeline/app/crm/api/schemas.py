@@ -74,7 +74,10 @@ class InvitationSent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invitation: uuid.UUID
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     expiresAt: UtcDateTime
     token: SafeStr
@@ -736,7 +739,10 @@ class CreateContactV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ] | None = None
     phone: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     company: uuid.UUID | None = None
 
@@ -860,7 +866,10 @@ class InviteMemberV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
 
 
@@ -1147,7 +1156,7 @@ class SetOrgChannelV1Input(BaseModel):
     enabled: bool
     webhookUrl: Annotated[
         SafeStr,
-        Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://\\S+$"),
+        Field(pattern="^[A-Za-z][A-Za-z0-9+.\\-]*://[^\\s\\x00-\\x1f\\x7f]+$"),
     ] | None = None
 
 
@@ -1175,7 +1184,10 @@ class SignUpV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
@@ -1219,7 +1231,10 @@ class UpdateBillingProfileV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     legalName: Annotated[SafeStr, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    billingEmail: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     taxId: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     country: Annotated[SafeStr, Field(pattern="^[A-Z]{2}$")]
 
@@ -1242,7 +1257,10 @@ class UpdateContactV1Input(BaseModel):
 
     id: uuid.UUID
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)] | None = None
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")] | None = None
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ] | None = None
     phone: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     company: uuid.UUID | None = None
 
@@ -1283,6 +1301,9 @@ class InviteMemberV2Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     validFor: Duration | None = None

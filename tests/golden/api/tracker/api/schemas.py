@@ -72,7 +72,10 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[SafeStr, Field(min_length=1, max_length=80)]
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
 
 
 class InvitationSent(BaseModel):
@@ -83,7 +86,10 @@ class InvitationSent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invitation: uuid.UUID
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     expiresAt: UtcDateTime
     token: SafeStr
@@ -361,7 +367,10 @@ class InviteMemberV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
 
 
@@ -446,7 +455,10 @@ class SignUpV1Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
 
@@ -465,7 +477,10 @@ class UpdateBillingProfileV1Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     legalName: Annotated[SafeStr, Field(min_length=1, max_length=200)]
-    billingEmail: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    billingEmail: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     taxId: Annotated[SafeStr, Field(min_length=1, max_length=40)] | None = None
     country: Annotated[SafeStr, Field(pattern="^[A-Z]{2}$")]
 
@@ -505,6 +520,9 @@ class InviteMemberV2Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[SafeStr, Field(pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+    email: Annotated[
+        SafeStr,
+        Field(pattern="^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+\\.[^@\\s\\x00-\\x1f\\x7f]+$"),
+    ]
     role: enums.OrgRole
     validFor: Duration | None = None
