@@ -83,9 +83,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _same_email(column: Any, email: str) -> Any:
+    """The address, exactly or case-insensitively: the database's `lower` may fold only ASCII,
+    and the unique index compares exactly."""
+    return sa.or_(column == email, sa.func.lower(column) == email.lower())
+
+
 def _user_by_email(session: Session, email: str) -> models.${m_User} | None:
     return session.scalar(sa.select(models.${m_User}).where(
-        sa.func.lower(models.${m_User}.email) == email.lower()))
+        _same_email(models.${m_User}.email, email)))
 
 
 def _membership(session: Session, org_id: uuid.UUID,
@@ -172,7 +178,7 @@ def ${f_acceptMyInvitation_v1}(
     email = str(ctx.actor.user_fields.get("email", ""))
     invitation = ctx.session.scalar(sa.select(models.${m_Invitation}).where(
         models.${m_Invitation}.id == data.invitation,
-        sa.func.lower(models.${m_Invitation}.email) == email.lower()))
+        _same_email(models.${m_Invitation}.email, email)))
     if invitation is None:
         raise errors.${e_acceptMyInvitation_v1_InvitationNotFound}()
     _check_open(ctx.session, invitation, errors.${e_acceptMyInvitation_v1_InvitationClosed},
@@ -300,7 +306,7 @@ def ${f_listMyInvitations_v1}(ctx: Context,
     """The pending, unexpired invitations sent to the caller's email, from any organisation."""
     email = str(ctx.actor.user_fields.get("email", ""))
     query = sa.select(models.${m_Invitation}).where(
-        sa.func.lower(models.${m_Invitation}.email) == email.lower(),
+        _same_email(models.${m_Invitation}.email, email),
         models.${m_Invitation}.status == PENDING, models.${m_Invitation}.expires_at > _now())
     return _page(ctx.session, query, models.${m_Invitation}.created_at, data.page, data.size,
                  schemas.${r_Invitation}.from_row, ${out_listMyInvitations_v1})
@@ -351,7 +357,7 @@ def ${f_inviteMember_v2}(ctx: Context, data: ${in_inviteMember_v2}) -> ${out_inv
     now = _now()
     pending = session.scalar(sa.select(models.${m_Invitation}.id).where(
         models.${m_Invitation}.org_id == actor.org_id,
-        sa.func.lower(models.${m_Invitation}.email) == data.email.lower(),
+        _same_email(models.${m_Invitation}.email, data.email),
         models.${m_Invitation}.status == PENDING, models.${m_Invitation}.expires_at > now))
     if pending is not None:
         raise errors.${e_inviteMember_v2_AlreadyInvited}()
