@@ -48,9 +48,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _same_email(column: Any, email: str) -> Any:
+    """The address, exactly or case-insensitively: the database's `lower` may fold only ASCII,
+    and the unique index compares exactly."""
+    return sa.or_(column == email, sa.func.lower(column) == email.lower())
+
+
 def _user_by_email(session: Session, email: str) -> models.User | None:
     return session.scalar(sa.select(models.User).where(
-        sa.func.lower(models.User.email) == email.lower()))
+        _same_email(models.User.email, email)))
 
 
 def _membership(session: Session, org_id: uuid.UUID,
@@ -137,7 +143,7 @@ def accept_my_invitation_v1(
     email = str(ctx.actor.user_fields.get("email", ""))
     invitation = ctx.session.scalar(sa.select(models.Invitation).where(
         models.Invitation.id == data.invitation,
-        sa.func.lower(models.Invitation.email) == email.lower()))
+        _same_email(models.Invitation.email, email)))
     if invitation is None:
         raise errors.InvitationNotFound()
     _check_open(ctx.session, invitation, errors.InvitationClosed,
@@ -265,7 +271,7 @@ def list_my_invitations_v1(ctx: Context,
     """The pending, unexpired invitations sent to the caller's email, from any organisation."""
     email = str(ctx.actor.user_fields.get("email", ""))
     query = sa.select(models.Invitation).where(
-        sa.func.lower(models.Invitation.email) == email.lower(),
+        _same_email(models.Invitation.email, email),
         models.Invitation.status == PENDING, models.Invitation.expires_at > _now())
     return _page(ctx.session, query, models.Invitation.created_at, data.page, data.size,
                  schemas.Invitation.from_row, schemas.InvitationPage)
@@ -316,7 +322,7 @@ def invite_member_v2(ctx: Context, data: schemas.InviteMemberV2Input) -> schemas
     now = _now()
     pending = session.scalar(sa.select(models.Invitation.id).where(
         models.Invitation.org_id == actor.org_id,
-        sa.func.lower(models.Invitation.email) == data.email.lower(),
+        _same_email(models.Invitation.email, data.email),
         models.Invitation.status == PENDING, models.Invitation.expires_at > now))
     if pending is not None:
         raise errors.AlreadyInvited()
