@@ -1,43 +1,20 @@
-"""Generate a workspace's application, migrate a database with its own Alembic revisions and
-drive it in process with bearer tokens of members of two organisations (tests of generated
-apps share this; `tests/databases.py` gives the throw-away databases)."""
+"""Generate a workspace's application and run it migrated, in process, with bearer tokens of
+members of two organisations (the attack suite's harness; the running part is
+`tests/examples_app.py`'s, shared with the examples' tests)."""
 
 from __future__ import annotations
 
-import importlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
 
 from contractspec.analysis import Analysis, analyze_workspace
 from contractspec.generators.pipeline import generate
+from tests import examples_app
+from tests.examples_app import ROLES, migrate
+from tests.examples_app import RunningApp as App
 
-ORGS = ("a", "b")
-ROLES = ("owner", "admin", "member")
-
-
-@dataclass
-class App:
-    client: TestClient
-    modules: dict[str, ModuleType]
-    tokens: dict[str, str]  # "<org>:<role>" -> token
-    users: dict[str, str]  # "<org>:<role>" -> user id
-
-    def call(self, who: str | None, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-    def session(self) -> Any:
-        return self.modules["session"].SessionLocal()
+__all__ = ["ROLES", "App", "analyse", "running_app", "write_project"]
 
 
 def analyse(workspace: Path) -> Analysis:
@@ -57,31 +34,7 @@ def write_project(analysis: Analysis, root: Path) -> Path:
 @contextmanager
 def running_app(project: Path, app: str, url: str) -> Iterator[App]:
     """The generated app `app` in `project` on the database `url`, migrated, with a token per
-    org x role; its modules are unloaded after."""
-    env = {**os.environ, "DATABASE_URL": url}
-    migrated = subprocess.run([sys.executable, "-m", "alembic", "-c", f"{app}/alembic.ini",
-                               "upgrade", "head"], cwd=project, env=env, capture_output=True,
-                              text=True, check=False)
-    assert migrated.returncode == 0, migrated.stderr
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", url)
-        mp.syspath_prepend(str(project))
-        modules = {name: importlib.import_module(f"{app}.{path}") for name, path in (
-            ("main", "main"), ("session", "db.session"), ("dev", "dev"), ("models", "db.models"),
-            ("outbox", "events.outbox"), ("auth", "auth"))}
-        tokens, users = {}, {}
-        with modules["session"].SessionLocal() as db:
-            for org in ORGS:
-                for role in ROLES:
-                    key = f"{org}:{role}"
-                    tokens[key] = modules["dev"].create_token(
-                        db, f"Org {org}", f"{role}@{org}.example", role, role.title())
-                    actor = modules["auth"].actor_for_token(db, tokens[key])
-                    users[key] = str(actor.user_id)
-        try:
-            with TestClient(modules["main"].app, raise_server_exceptions=False) as client:
-                yield App(client, modules, tokens, users)
-        finally:
-            modules["session"].engine.dispose()
-            for name in [m for m in sys.modules if m == app or m.startswith(f"{app}.")]:
-                del sys.modules[name]
+    org x role; a server error is answered (500), not raised, so the attacks can see it."""
+    migrate(project, app, url)
+    with examples_app.running_app(project, app, url, raise_server_exceptions=False) as running:
+        yield running

@@ -109,9 +109,11 @@ class RunningApp:
 
 
 @contextmanager
-def running_app(folder: Path, package: str, url: str) -> Iterator[RunningApp]:
+def running_app(folder: Path, package: str, url: str,
+                raise_server_exceptions: bool = True) -> Iterator[RunningApp]:
     """Import the (migrated) app of `folder` against `url`, with members' tokens; unloaded
-    after, so that another app of the same package can be imported next."""
+    after, so that another app of the same package can be imported next. Without
+    `raise_server_exceptions`, a server error is an HTTP 500 answer, not an exception."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", url)
         mp.syspath_prepend(str(folder))
@@ -131,7 +133,8 @@ def running_app(folder: Path, package: str, url: str) -> Iterator[RunningApp]:
                             db, f"Org {org}", f"{role}@{org}.example", role, role.title())
                         actor = modules["auth"].actor_for_token(db, tokens[key])
                         users[key] = str(actor.user_id)
-            with TestClient(modules["main"].app) as client:
+            with TestClient(modules["main"].app,
+                            raise_server_exceptions=raise_server_exceptions) as client:
                 yield RunningApp(client, package, modules, tokens, users)
         finally:
             modules["session"].engine.dispose()

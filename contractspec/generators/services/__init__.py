@@ -27,9 +27,5 @@ PROVIDERS: tuple[ServiceProvider, ...] = (
     NotificationsProvider(),
 )
 
-__all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider", "implemented"]
+__all__ = ["PROVIDERS", "ServiceInput", "ServiceProvider"]
 
-
-def implemented(program_modules: frozenset[str]) -> dict[str, frozenset[tuple[str, str]]]:
-    """module -> the operations its provider implements, for the std modules in use."""
-    return {p.module: p.operations for p in PROVIDERS if p.module in program_modules}
