@@ -34,7 +34,15 @@ from schemathesis import checks as st_checks
 
 from contractspec.analysis import Analysis
 from contractspec.ir import nodes as ir
-from tests.appharness import ROLES, App, analyse, running_app, write_project
+from tests.appharness import (
+    ROLES,
+    App,
+    analyse,
+    grants,
+    role_allows,
+    running_app,
+    write_project,
+)
 from tests.conftest import DATA
 from tests.databases import temporary_database
 
@@ -128,36 +136,6 @@ def _decl(analysis: Analysis, summary: str) -> tuple[ir.Module, ir.OperationDecl
     return None
 
 
-def _grants(program: ir.Program) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for module in program.modules:
-        for grant in module.grants:
-            for role in grant.roles:
-                out.setdefault(role.name, set()).update(p.name for p in grant.permissions)
-    return out
-
-
-def _allows(program: ir.Program, expr: ir.Expr | None, role: str,
-            perms: set[str]) -> bool | None:
-    """Whether the policy lets a member of `role` in; None when it depends on more than the
-    role (then the matrix leaves the operation out)."""
-    if expr is None:
-        return True
-    if isinstance(expr, ir.BinaryExpr) and expr.op in ("or", "and"):
-        left = _allows(program, expr.left, role, perms)
-        right = _allows(program, expr.right, role, perms)
-        if left is None or right is None:
-            return None
-        return left or right if expr.op == "or" else left and right
-    if isinstance(expr, ir.UnaryExpr) and expr.op == "not":
-        inner = _allows(program, expr.operand, role, perms)
-        return None if inner is None else not inner
-    if not isinstance(expr, ir.PathExpr) or len(expr.parts) != 1:
-        return None
-    name = expr.parts[0]
-    return name == "authenticated" or name == role or name in perms
-
-
 def _example(schema: Any, path: str, method: str) -> Any:
     operation = schema[path][method]
     with warnings.catch_warnings():
@@ -215,7 +193,7 @@ def test_every_operation_refuses_anonymous_and_revoked_tokens(app: App, target: 
 
 def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> None:
     program = target.analysis.program
-    grants = _grants(program)
+    granted = grants(program)
     schema = schemathesis.openapi.from_dict(target.document)
     checked = 0
     for path, method, spec in _operations(target.document):
@@ -225,7 +203,7 @@ def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> Non
         module, op = found
         if op.behind is not None or op.name in DESTRUCTIVE:
             continue  # off flags answer 404 first; deleting org a would end the suite's tokens
-        expected = {role: _allows(program, op.policy, role, grants.get(role, set()))
+        expected = {role: role_allows(op.policy, role, granted.get(role, set()))
                     for role in ROLES}
         for _ in range(20):  # an example the app validates (a 422 would hide the 403)
             case = _example(schema, path, method)

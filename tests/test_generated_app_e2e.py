@@ -32,6 +32,7 @@ from fastapi.testclient import TestClient
 from contractspec.analysis import analyze_workspace
 from contractspec.generators.pipeline import generate
 from contractspec.ir import nodes as ir
+from tests.appharness import grants, role_allows
 from tests.conftest import DATA
 from tests.databases import temporary_database
 
@@ -158,28 +159,6 @@ def test_tokens_are_hashed_at_rest_and_revocable(app: App) -> None:
 # ---- the operation x role matrix, from the spec ------------------------------------------------
 
 
-def _grants(program: ir.Program) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for module in program.modules:
-        for grant in module.grants:
-            for role in grant.roles:
-                out.setdefault(role.name, set()).update(p.name for p in grant.permissions)
-    return out
-
-
-def _allows(expr: ir.Expr | None, role: str, perms: set[str]) -> bool:
-    if expr is None:
-        return True
-    if isinstance(expr, ir.BinaryExpr) and expr.op in ("or", "and"):
-        left, right = _allows(expr.left, role, perms), _allows(expr.right, role, perms)
-        return left or right if expr.op == "or" else left and right
-    if isinstance(expr, ir.UnaryExpr) and expr.op == "not":
-        return not _allows(expr.operand, role, perms)
-    assert isinstance(expr, ir.PathExpr) and len(expr.parts) == 1, expr
-    name = expr.parts[0]
-    return name == "authenticated" or name == role or name in perms
-
-
 def _request(app: App, op: ir.OperationDecl,
              deal: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     path = f"/v1/{''.join('-' + c.lower() if c.isupper() else c for c in op.name)}"
@@ -199,7 +178,7 @@ def _request(app: App, op: ir.OperationDecl,
 
 def test_operation_role_matrix_follows_the_spec(app: App, analysis: Any) -> None:
     program: ir.Program = analysis.program
-    grants = _grants(program)
+    granted = grants(program)
     module = program.module("sales")
     assert module is not None
     seen = 0
@@ -208,7 +187,8 @@ def test_operation_role_matrix_follows_the_spec(app: App, analysis: Any) -> None
             deal = _deal(app)  # a fresh record for each call (delete removes it)
             method, path, kwargs = _request(app, op, deal)
             response = app.call(f"a:{role}", method, path, **kwargs)
-            expected = _allows(op.policy, role, grants.get(role, set()))
+            expected = role_allows(op.policy, role, granted.get(role, set()))
+            assert expected is not None, op.name
             if op.name == "updateDeal" and role == "member":
                 expected = False  # the entity rule: manage_deals or self.owner == actor
             assert (response.status_code != 403) == expected, (op.name, role, response.text)
@@ -224,7 +204,8 @@ def test_operation_role_matrix_follows_the_spec(app: App, analysis: Any) -> None
                 deal = _deal(app)
                 response = app.call(f"a:{role}", "POST", f"/v1/{kebab}/{transition.name}",
                                     json={"id": deal["id"]})
-                expected = _allows(transition.by, role, grants.get(role, set()))
+                expected = role_allows(transition.by, role, granted.get(role, set()))
+                assert expected is not None, transition.name
                 assert (response.status_code != 403) == expected, (transition.name, role)
 
 
