@@ -75,11 +75,13 @@ def test_readme_tells_purpose_flows_running_and_regeneration(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_generated_code_passes_its_ruff(name: str) -> None:
+def test_generated_code_passes_its_ruff_and_ruffs_defaults(name: str) -> None:
+    """The app's own ruff settings, then ruff's default rules (`--isolated`, 88 columns)."""
     folder, _ = _app(name)
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-                         cwd=folder, capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stdout + out.stderr
+    for isolated in ([], ["--isolated"]):
+        out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *isolated,
+                              "."], cwd=folder, capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_generated_code_passes_mypy_strict() -> None:

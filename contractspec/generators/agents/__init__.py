@@ -27,6 +27,7 @@ from contractspec.generators.base import (
     user_files,
 )
 from contractspec.generators.events.shapes import build_catalog
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import MODULE
 from contractspec.ir import nodes as ir
 
@@ -58,7 +59,7 @@ class AgentsGenerator:
                 f"{app}/agents/runtime.py": top + _fill(static.RUNTIME, app, names),
                 f"{app}/agents/routes.py": top + _fill(static.ROUTES, app, names),
             })
-        return {path: text.encode() for path, text in sorted(texts.items())}
+        return encode_sources(texts)
 
 
 def _names(model: Agents) -> dict[str, str]:

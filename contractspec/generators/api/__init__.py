@@ -33,6 +33,7 @@ from contractspec.generators.base import (
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.db.schema import Schema, build_schema
 from contractspec.generators.events.shapes import Catalog, EventVersion, build_catalog
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import (
     IDENTITY,
     IDENTITY_NEEDS,
@@ -95,7 +96,7 @@ class ApiGenerator:
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
         document = openapi_document(api, app, API_VERSION)
         texts["openapi.json"] = jsontext.dumps(document)
-        return {path: text.encode() for path, text in sorted(texts.items())}
+        return encode_sources(texts)
 
 
 def _api(program: ir.Program, flows: list[Flow], access: AccessModel | None,

@@ -139,9 +139,7 @@ def schemas_module(api: Api, app: str, top: str) -> str:
     pyd = ["AfterValidator", "AliasChoices", "BaseModel", "ConfigDict", "Field", "JsonValue",
            "PlainSerializer"]
     pyd = [n for n in pyd if n == "BaseModel" or f"{n}(" in text or f"{n} " in text]
-    line = f"from pydantic import {', '.join(pyd)}"
-    imports.append(line if len(line) <= 100 else
-                   "from pydantic import (\n" + "".join(f"    {n},\n" for n in pyd) + ")")
+    imports.append(f"from pydantic import {', '.join(pyd)}")
     local = [f"from {app} import enums"] if "enums." in text else []
     local += [f"from {app}.db import models"] if "models." in text else []
     imports += ["", *local] if local else []

@@ -34,6 +34,7 @@ from contractspec.generators.db.evolution import revision_id as next_revision_id
 from contractspec.generators.db.migration import MIGRATION_PATH, MigrationWriter, revision_id
 from contractspec.generators.db.models import ModelsWriter
 from contractspec.generators.db.schema import build_schema
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 
@@ -93,8 +94,9 @@ class DbGenerator:
             " The schema at the head revision: the next `cspec gen` writes the next "
             "migration from it.")
         texts[SNAPSHOT] = jsontext.dumps(snapshot(schema, writer, head, comment, wish))
-        return {f"{app}/{path}": text if isinstance(text, bytes) else text.encode()
-                for path, text in sorted(texts.items())}
+        kept = {f"{app}/{path}": text for path, text in texts.items() if isinstance(text, bytes)}
+        made = {f"{app}/{path}": text for path, text in texts.items() if isinstance(text, str)}
+        return dict(sorted({**kept, **encode_sources(made)}.items()))
 
 
 def _snapshot(history: Mapping[str, bytes]) -> dict[str, Any] | None:

@@ -174,7 +174,4 @@ class ModelsWriter:
 
 
 def _from_import(module: str, names: list[str]) -> str:
-    one = f"from {module} import {', '.join(names)}"
-    if len(one) <= WIDTH:
-        return one
-    return "\n".join([f"from {module} import (", *[f"{INDENT}{n}," for n in names], ")"])
+    return f"from {module} import {', '.join(names)}"

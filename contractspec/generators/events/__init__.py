@@ -15,6 +15,7 @@ from contractspec.generators import base, jsontext
 from contractspec.generators.events.pymodels import render_models
 from contractspec.generators.events.schema import event_schema
 from contractspec.generators.events.shapes import build_catalog
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 
@@ -31,11 +32,10 @@ class EventsGenerator:
         comment = " ".join(line.strip() for line in base.header("events", sources, "")
                            .splitlines())
         root = f"{options.app}/events"
-        files: base.Files = {
-            f"{root}/__init__.py": (header + '"""Typed events and their JSON Schemas."""\n')
-            .encode(),
-            f"{root}/models.py": render_models(catalog, header, options.app).encode(),
-        }
+        files = encode_sources({
+            f"{root}/__init__.py": header + '"""Typed events and their JSON Schemas."""\n',
+            f"{root}/models.py": render_models(catalog, header, options.app),
+        })
         for event in catalog.events:
             schema = event_schema(event, catalog, comment)
             text = jsontext.dumps(schema)

@@ -258,10 +258,7 @@ def _bounds(scalar: s.Scalar, render: Callable[[Decimal], object]) -> list[str]:
 
 
 def _import(module: str, names: list[str]) -> str:
-    line = f"from {module} import {', '.join(names)}"
-    if len(line) <= LINE_LENGTH:
-        return line
-    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+    return f"from {module} import {', '.join(names)}"
 
 
 def _wrap(line: str) -> str:

@@ -19,6 +19,7 @@ from contractspec.generators.base import (
     header,
     user_files,
 )
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import has_identity, with_runtime
 from contractspec.generators.ui import static
 from contractspec.generators.ui.model import build_ui, views
@@ -52,7 +53,7 @@ class UiGenerator:
         page_top = header("ui", sources, "{#", " #}")
         for name, template in static.TEMPLATES.items():
             texts[f"{app}/ui/templates/{name}"] = page_top + _fill(template, app)
-        return {path: text.encode() for path, text in sorted(texts.items())}
+        return encode_sources(texts)
 
 
 def _fill(template: str, app: str) -> str:

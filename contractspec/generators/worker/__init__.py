@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import contractspec.generators.api  # noqa: F401 - before services, whose providers import it
 from contractspec.generators.base import Files, GeneratorOptions, UserOwned, header, user_files
+from contractspec.generators.pyimports import encode_sources
 from contractspec.generators.runtime import has_identity
 from contractspec.generators.services import PROVIDERS
 from contractspec.generators.worker import static
@@ -39,7 +40,7 @@ class WorkerGenerator:
             f"{app}/jobs/queue.py": top + _fill(static.QUEUE, app),
             f"{app}/jobs/worker.py": top + _generated(_fill(static.WORKER, app), program, app),
         }
-        files: Files = {path: text.encode() for path, text in sorted(texts.items())}
+        files = encode_sources(texts)
         services = {p.module for p in PROVIDERS if program.module(p.module) is not None} \
             if has_identity(program) else set()
         names = "".join(f"\n- `{job.type}`: `{job.handler}`" + (

@@ -234,6 +234,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import logging
 import threading
 import time
 import uuid
@@ -258,6 +259,8 @@ from {app}.jobs.queue import enqueue
 
 Clock = Callable[[], datetime.datetime]
 Sessions = sessionmaker[Session]
+log = logging.getLogger(__name__)
+FAILED = "job %s (%s, attempt %d) failed"  # with the handler's traceback
 _WAITING = (JobStatus.queued, JobStatus.failed)
 # the standard modules' generated job functions, looked up before handlers/jobs.py
 GENERATED: tuple[object, ...] = ()
@@ -454,6 +457,7 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
         try:
             call()
         except Exception as error:
+            log.exception(FAILED, context.job_id, context.job_type, context.attempt)
             return _describe(error)
         return None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{definition.name}")
@@ -463,6 +467,7 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
         abandoned.set()
         return f"timed out after {definition.timeout} (the job's timeout)"
     except Exception as error:
+        log.exception(FAILED, context.job_id, context.job_type, context.attempt)
         return _describe(error)
     finally:
         pool.shutdown(wait=False)

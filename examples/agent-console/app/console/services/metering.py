@@ -11,7 +11,11 @@ from console.api.context import Context
 from console.db import models
 from console.enums import SubscriptionStatus, UsagePeriod
 from console.events import models as events
-from console.jobs.definitions import CheckThresholdsInput, JobContext, SummarizeUsageInput
+from console.jobs.definitions import (
+    CheckThresholdsInput,
+    JobContext,
+    SummarizeUsageInput,
+)
 from console.metering import usage
 
 

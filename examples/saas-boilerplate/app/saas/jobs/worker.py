@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import logging
 import threading
 import time
 import uuid
@@ -51,6 +52,8 @@ from saas.services import notifications as notifications_service
 
 Clock = Callable[[], datetime.datetime]
 Sessions = sessionmaker[Session]
+log = logging.getLogger(__name__)
+FAILED = "job %s (%s, attempt %d) failed"  # with the handler's traceback
 _WAITING = (JobStatus.queued, JobStatus.failed)
 # the standard modules' generated job functions, looked up before handlers/jobs.py
 GENERATED: tuple[object, ...] = (
@@ -254,6 +257,7 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
         try:
             call()
         except Exception as error:
+            log.exception(FAILED, context.job_id, context.job_type, context.attempt)
             return _describe(error)
         return None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{definition.name}")
@@ -263,6 +267,7 @@ def _execute(definition: JobType | None, context: JobContext, payload: dict[str,
         abandoned.set()
         return f"timed out after {definition.timeout} (the job's timeout)"
     except Exception as error:
+        log.exception(FAILED, context.job_id, context.job_type, context.attempt)
         return _describe(error)
     finally:
         pool.shutdown(wait=False)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import os
 import smtplib
 import sys
-import urllib.request
+import urllib.parse
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
@@ -68,13 +69,23 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def post_webhook(url: str, secret: str, body: bytes) -> None:
-    """POST a JSON body, signed; a status other than 2xx is an error."""
-    if not url.startswith(("https://", "http://")):
+    """POST a JSON body, signed; a status other than 2xx (redirects included) is an error."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("https", "http") or not parts.hostname or port == -1:
         raise TransportError(f"the webhook URL {url!r} is not an http(s) URL")
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Signature": signature(secret, body)})
     timeout = float(os.environ.get("NOTIFICATIONS_WEBHOOK_TIMEOUT", "10"))
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        status = int(response.status)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname, port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body, headers={
+            "Content-Type": "application/json", "X-Signature": signature(secret, body)})
+        status = connection.getresponse().status
+    finally:
+        connection.close()
     if not 200 <= status < 300:
         raise TransportError(f"the webhook answered {status}")
