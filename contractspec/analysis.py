@@ -241,10 +241,11 @@ def analyze_workspace(paths: Sequence[Path]) -> Analysis:
 
 
 def analyze_texts(texts: dict[str, str], config: Config | None = None,
-                  root: Path | None = None) -> Analysis:
+                  root: Path | None = None, cache: ParseCache | None = None) -> Analysis:
     """Analyse in-memory files (editor buffers, tests); `use … from` paths resolve on disk
-    relative to `root` (default: the current folder)."""
-    session = _Session(config or Config(root=(root or Path.cwd()).resolve()))
+    relative to `root` (default: the current folder). `cache` keeps each file's parse (the
+    standard modules' too) between calls, as in `analyze_sources`."""
+    session = _Session(config or Config(root=(root or Path.cwd()).resolve()), cache)
     for name in sorted(texts):
         text = texts[name]
         session.add_source(SourceFile(name, text), [] if text.strip() else [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from contractspec.analysis import analyze_sources
+from contractspec.analysis import ParseCache, analyze_sources, analyze_texts
 from contractspec.check.engine import CheckResult
 from contractspec.ide.host import Host
 
@@ -71,3 +71,18 @@ def test_a_module_that_uses_the_edited_one_is_checked_again(tmp_path: Path) -> N
     assert any(a is not b for a, b in zip(findings_of(analysis.checks, "billing"),
                                           findings_of(before.checks, "billing"), strict=True))
     assert "CS201" in {d.code for d in analysis.diagnostics_for("spec/billing.cspec")}
+
+
+def test_analyze_texts_with_a_cache_reuses_the_standard_modules_parse() -> None:
+    """In-memory analyses sharing a parse cache parse `identity` once, and give the
+    diagnostics of an analysis without one."""
+    cache: ParseCache = {}
+    first = analyze_texts({"ops.cspec": OPS}, cache=cache)
+    std = [name for name in cache if name != "ops.cspec"]
+    assert std and all(name in first.sources and name.startswith("<std>") for name in std)
+    kept = {name: cache[name][2] for name in std}
+    edited = OPS.replace("strin", "string")
+    again = analyze_texts({"ops.cspec": edited}, cache=cache)
+    assert all(cache[name][2] is kept[name] for name in std)
+    assert again.diagnostics == analyze_texts({"ops.cspec": edited}).diagnostics
+    assert first.diagnostics == analyze_texts({"ops.cspec": OPS}).diagnostics

@@ -20,7 +20,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from contractspec.analysis import Analysis, analyze_texts
+from contractspec.analysis import Analysis, ParseCache, analyze_texts
 from contractspec.format import FormatError, format_text
 from contractspec.generators.base import GeneratorError, GeneratorFailure, Output
 from contractspec.generators.pipeline import generate
@@ -36,6 +36,8 @@ _TEMPORARY = Path(tempfile.mkdtemp(prefix="cspec-fuzz-"))
 ROOT = _TEMPORARY.joinpath(*"abcdefgh")
 ROOT.mkdir(parents=True)
 atexit.register(shutil.rmtree, _TEMPORARY, True)
+# the standard modules' parses, kept between cases as the language server keeps them
+_STD_PARSES: ParseCache = {}
 
 
 def ir_without_spans(text: str) -> dict[str, Any]:
@@ -99,10 +101,11 @@ def check_formatter(text: str, syntax_errors: bool) -> str | None:
 def check_text(text: str) -> tuple[Analysis, Output | None]:
     """Every property on one file's text; its analysis and, when it has no error, the
     generated files."""
-    parsed = parse_source(SourceFile(NAME, text))
     check_parsers_agree(text)
-    analysis = analyze_texts({NAME: text}, root=ROOT)
-    check_formatter(text, any(d.code == "CS101" for d in parsed.diagnostics))
+    analysis = analyze_texts({NAME: text}, root=ROOT, cache=_STD_PARSES)
+    _STD_PARSES.pop(NAME, None)  # the fuzzed file is parsed afresh every time
+    check_formatter(text, any(d.code == "CS101" and d.span.file == NAME
+                              for d in analysis.diagnostics))
     return analysis, None if analysis.errors else generated(analysis)
 
 
