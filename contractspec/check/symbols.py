@@ -8,8 +8,9 @@ dotted names of their own (`deal.created`) and are looked up whole.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 from contractspec.ir import nodes as ir
@@ -65,12 +66,18 @@ class Lookup:
     """The outcome of a lookup: one symbol, or why there is none."""
 
     symbols: list[Symbol] = field(default_factory=list)
-    suggestion: str | None = None
     ambiguous: bool = False
+    suggest: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def symbol(self) -> Symbol | None:
         return self.symbols[0] if len(self.symbols) == 1 else None
+
+    @cached_property
+    def suggestion(self) -> str | None:
+        """A close name to suggest, found only when asked for (generators probe names that
+        may be missing and never ask: the fuzzy match is most of a failed lookup's cost)."""
+        return self.suggest() if self.suggest is not None else None
 
 
 class SymbolTable:
@@ -122,8 +129,8 @@ class SymbolTable:
                 found = pick(prefix, short)
                 if found:
                     return Lookup(found)
-                return Lookup(suggestion=self._suggest([prefix], short, namespace, kinds,
-                                                       prefix + "."))
+                return Lookup(suggest=partial(self._suggest, [prefix], short, namespace,
+                                              kinds, prefix + "."))
         own = pick(module, name)
         if own:
             return Lookup(own)
@@ -133,7 +140,7 @@ class SymbolTable:
             return Lookup(hits[0][1])
         if len(hits) > 1:
             return Lookup([s for _, found in hits for s in found], ambiguous=True)
-        return Lookup(suggestion=self._suggest(visible, name, namespace, kinds, ""))
+        return Lookup(suggest=partial(self._suggest, visible, name, namespace, kinds, ""))
 
     def _suggest(self, modules: list[str], name: str, namespace: str,
                  kinds: frozenset[str] | None, prefix: str) -> str | None:
@@ -160,7 +167,7 @@ class SymbolTable:
             return found
         if ref.version is not None:
             exact = [s for s in found.symbols if s.version == ref.version]
-            return Lookup(exact) if exact else Lookup(suggestion=None)
+            return Lookup(exact)
         return Lookup([max(found.symbols, key=lambda s: _version_key(s.version))])
 
     def entity_of(self, module: str, name: str) -> ir.EntityDecl | None:
