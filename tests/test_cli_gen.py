@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -16,7 +17,7 @@ import pytest
 from contractspec.cli import gen as gen_command
 from contractspec.cli.main import main
 from contractspec.generators.base import Files, GeneratorOptions, Registry
-from contractspec.generators.writer import MANIFEST, Hook, Plan, apply, read_manifest
+from contractspec.generators.writer import MANIFEST, Hook, Plan, apply, read_manifest, writing
 from contractspec.ir import nodes as ir
 
 FULL = Path(__file__).parent / "data" / "full"
@@ -225,3 +226,34 @@ def test_every_target_generates_the_full_workspace_twice_identically(
               for p in sorted((workspace / "generated").rglob("*")) if p.is_file()}
     assert first == second
     assert main(["gen", "--check"]) == 0
+
+
+def test_a_second_gen_waits_for_the_one_writing_the_folder(workspace: Path) -> None:
+    """While another run holds the output folder's lock, `cspec gen` says it is waiting and
+    writes nothing; once the lock is released it finishes."""
+    out = workspace / "generated"
+    with writing(out):
+        process = subprocess.Popen([*CSPEC, "gen", "--target", "project"], cwd=workspace,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "waiting for another `cspec gen` writing generated to finish" in line
+        time.sleep(0.3)
+        assert process.poll() is None and not (out / MANIFEST).exists()
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == 0 and stdout.startswith("generated: 5 added")
+
+
+def test_writers_take_turns(tmp_path: Path) -> None:
+    told, entered = threading.Event(), threading.Event()
+
+    def second() -> None:
+        with writing(tmp_path, told.set):
+            entered.set()
+
+    with writing(tmp_path):
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert told.wait(10) and not entered.is_set()
+    thread.join(10)
+    assert entered.is_set()

@@ -42,6 +42,7 @@ from contractspec.generators.writer import (
     apply,
     plan,
     recover,
+    writing,
 )
 from contractspec.workspace.config import ConfigError, find_root, load_config
 from contractspec.workspace.loader import SPEC_SUFFIX, WorkspaceError
@@ -174,8 +175,19 @@ def _generate(args: argparse.Namespace) -> int:
     progress(f"checked {plural(len(user_files(analysis)), 'file')}")
     base = _plan_base(analysis, args.base) if args.plan else None
     out_dir = _out_dir(analysis, args.out)
-    if not (args.check or args.dry_run or args.plan) and recover(out_dir):
-        print(f"finished the interrupted previous run in {shown_path(out_dir)}", file=sys.stderr)
+    if args.check or args.dry_run or args.plan:  # read-only
+        return _generate_into(args, analysis, out_dir, progress, base)
+    with writing(out_dir, lambda: err(f"waiting for another `cspec gen` writing "
+                                      f"{shown_path(out_dir)} to finish")):
+        if recover(out_dir):
+            print(f"finished the interrupted previous run in {shown_path(out_dir)}",
+                  file=sys.stderr)
+        return _generate_into(args, analysis, out_dir, progress, base)
+
+
+def _generate_into(args: argparse.Namespace, analysis: Analysis, out_dir: Path,
+                   progress: _Progress, base: Base | None) -> int:
+    """Generate, compare with `out_dir`, then report or write (under the lock) the plan."""
     output = generate(analysis, args.target, progress, builtin_registry(), out_dir)
     the_plan = plan(out_dir, output, scope=args.target or None)
     progress("compared with the output folder")

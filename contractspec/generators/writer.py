@@ -17,7 +17,7 @@ run); after it, `recover(out_dir)`, which every
 `cspec gen` runs first, finishes the moves from the journal, so the tree and the manifest
 end up matching the new generation. Files that are not in the manifest (user-owned ones,
 the user's own files, a virtualenv, a database) are never touched, except a user-owned file
-that is missing, which is created.
+that is missing, which is created. `writing(out_dir)` serialises writers of one folder.
 """
 
 from __future__ import annotations
@@ -30,14 +30,18 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from contractspec import __version__
 from contractspec.generators.base import STATE_DIR, Output, needs_header
+
+if sys.platform != "win32":
+    import fcntl
 
 MANIFEST = f"{STATE_DIR}/manifest.json"
 JOURNAL = f"{STATE_DIR}/journal.json"
@@ -258,6 +262,33 @@ def apply(plan: Plan, force: bool = False, hook: Hook | None = None) -> None:
         _finish(out, journal, step)
     except OSError as error:
         raise WriterError(f"cannot write to {out}: {error}") from error
+
+
+@contextlib.contextmanager
+def writing(out_dir: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the output folder's write lock (an `flock` on its `.cspec/` folder, released by
+    the system when the process dies): two `cspec gen` runs on one folder, say `--watch`
+    and a manual run, take turns instead of clearing each other's staging folder. `waiting`
+    is told when another run holds it (then this one blocks until it is free)."""
+    if sys.platform == "win32":  # no flock there: runs are not serialised
+        yield
+        return
+    state = out_dir / STATE_DIR
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        handle = os.open(state, os.O_RDONLY)
+    except OSError as error:
+        raise WriterError(f"cannot write to {out_dir}: {error}") from error
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def recover(out_dir: Path) -> bool:
