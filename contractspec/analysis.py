@@ -121,6 +121,10 @@ class _Session:
         self.diagnostics.extend(lowered.diagnostics)
         self.lowered[source.path] = lowered
 
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
     def load_std(self, name: str) -> bool:
         path = std_modules().get(name)
         if path is None:

@@ -9,7 +9,7 @@ import pytest
 
 from contractspec.analysis import analyze_texts, analyze_workspace
 from contractspec.workspace.config import ConfigError, load_config
-from contractspec.workspace.loader import WorkspaceError
+from contractspec.workspace.loader import WorkspaceError, spec_files_under
 from tests.conftest import DATA, codes, diagnostics
 
 WS = DATA / "ws"
@@ -46,6 +46,28 @@ def test_missing_use_path_is_reported() -> None:
     [diag] = diagnostics('module shop\n\nuse billing from "./nowhere"\n')
     assert diag.code == "CS210"
     assert "no spec files" in diag.message
+
+
+@pytest.mark.parametrize("path", ["/", "..", "../..", "../../.."])
+def test_a_use_path_above_the_workspace_is_refused_without_crawling_it(
+        tmp_path: Path, path: str) -> None:
+    root = tmp_path / "ws"
+    (root / "spec").mkdir(parents=True)
+    (root / "cspec.toml").write_text('[workspace]\nspecs = ["spec"]\n', encoding="utf-8")
+    (root / "spec" / "shop.cspec").write_text(f'module shop\n\nuse billing from "{path}"\n',
+                                              encoding="utf-8")
+    analysis = analyze_workspace([root])
+    [diag] = analysis.diagnostics
+    assert diag.code == "CS210" and "holds this whole workspace" in diag.message
+    assert list(analysis.sources) == ["spec/shop.cspec"]  # nothing else was loaded
+
+
+def test_spec_files_under_skips_hidden_folders(tmp_path: Path) -> None:
+    for name in ("a.cspec", "sub/b.cspec", ".venv/lib/c.cspec", "sub/.git/d.cspec",
+                 "sub/notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("module m\n", encoding="utf-8")
+    assert spec_files_under(tmp_path) == [tmp_path / "a.cspec", tmp_path / "sub" / "b.cspec"]
 
 
 def test_import_cycle_is_reported_not_hung_on() -> None:

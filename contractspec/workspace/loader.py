@@ -6,6 +6,7 @@ become diagnostics on that file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,15 +76,13 @@ def decode_spec(data: bytes, display: str) -> ReadResult:
 
 
 def spec_files_under(folder: Path) -> list[Path]:
-    """Every `.cspec` file below a folder, in a stable order, skipping hidden folders."""
+    """Every `.cspec` file below a folder, in a stable order, skipping hidden folders (which
+    are not walked at all: a `.venv` or `.git` costs nothing)."""
     found = []
-    for path in sorted(folder.rglob(f"*{SPEC_SUFFIX}")):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts[:-1]):
-            continue
-        if path.is_file():
-            found.append(path)
-    return found
+    for top, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [Path(top, name) for name in files if name.endswith(SPEC_SUFFIX)]
+    return sorted(path for path in found if path.is_file())
 
 
 def std_modules() -> dict[str, Path]:

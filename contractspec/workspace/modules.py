@@ -18,6 +18,10 @@ class Loader(Protocol):
     paths: dict[str, Path]
     std_files: set[str]
 
+    @property
+    def root(self) -> Path:
+        """The workspace root."""
+
     def load_std(self, name: str) -> bool: ...
 
     def load_path(self, base: Path, relative: str) -> list[str]: ...
@@ -88,6 +92,13 @@ def _resolve_use(loader: Loader, file: str, use: ir.UseDecl,
     if use.path is not None:
         base = loader.paths.get(file)
         folder = base.parent if base is not None else Path.cwd()
+        holder = _holds_workspace(folder, use.path, loader.root)
+        if holder is not None:
+            diagnostics.append(_error(
+                "CS210", f"\"{use.path}\" is {holder}, which holds this whole workspace",
+                use.span, help="the modules of this workspace need no `from`; name the "
+                "folder (or the file) of a module outside it"))
+            return
         loaded = loader.load_path(folder, use.path)
         if not loaded:
             diagnostics.append(_error("CS210", f"no spec files at \"{use.path}\"", use.span,
@@ -110,6 +121,16 @@ def _resolve_use(loader: Loader, file: str, use: ir.UseDecl,
         help=(f"did you mean `{close[0]}`? " if close else "")
         + f"modules available: {', '.join(options)}; a module of another folder needs "
         f"`use {wanted} from \"./folder\"`"))
+
+
+def _holds_workspace(folder: Path, relative: str, root: Path) -> Path | None:
+    """The folder `relative` names, when it is the workspace root or above it (loading it
+    would load the workspace into itself, or crawl the disk for `use m from "/"`)."""
+    try:
+        target = (folder / relative).resolve()
+        return target if target.is_dir() and root.resolve().is_relative_to(target) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _build_module(name: str, files: list[LoweredFile], std_files: set[str],
