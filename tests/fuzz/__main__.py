@@ -42,19 +42,28 @@ def _record(failures: Failures, error: BaseException, text: str) -> None:
     failures[key] = (count + 1, text if len(text) < len(smallest) else smallest)
 
 
+def _progress(seed: int, kind: str, done: int, cases: int, failures: Failures) -> None:
+    """A line on stderr at every tenth of a phase: the long mode runs for hours."""
+    if cases >= 10 and done % (cases // 10) == 0:
+        found = sum(count for count, _ in failures.values())
+        print(f"fuzz (seed {seed}): {done:,}/{cases:,} {kind}, {found} failure(s), "
+              f"{time.strftime('%H:%M:%S')}", file=sys.stderr, flush=True)
+
+
 def _mutations(cases: int, seed: int, failures: Failures) -> None:
     specs = repository_specs()
     names = sorted(specs)
     rng = random.Random(seed)
-    for _ in range(cases):
+    for done in range(1, cases + 1):
         text, _ = mutate(specs[rng.choice(names)], rng, rng.randint(1, 5))
         try:
             check_text(text)
         except Exception as error:
             _record(failures, error, text)
+        _progress(seed, "mutated specs", done, cases, failures)
 
 
-def _valid(cases: int, failures: Failures) -> Counter[str]:
+def _valid(cases: int, seed: int, failures: Failures) -> Counter[str]:
     """Run `cases` generated valid specs (hypothesis may run a few more); what ran, by kind."""
     seen: Counter[str] = Counter()
 
@@ -71,6 +80,7 @@ def _valid(cases: int, failures: Failures) -> Counter[str]:
                 assert not problems, problems
         except Exception as error:
             _record(failures, error, text)
+        _progress(seed, "generated valid specs", seen["valid"], cases, failures)
 
     run()
     return seen
@@ -81,7 +91,7 @@ def worker(cases: int, seed: int) -> tuple[Counter[str], Failures]:
     failures: Failures = {}
     valid = cases // 5
     _mutations(cases - valid, seed, failures)
-    ran = _valid(valid, failures)
+    ran = _valid(valid, seed, failures)
     ran["mutated"] = cases - valid
     return ran, failures
 
