@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from contractspec.generators.memo import per_program
 from contractspec.grammar.lower import lower_file
 from contractspec.grammar.parser import parse_source
 from contractspec.ir import nodes as ir
@@ -170,6 +171,7 @@ def has_identity(program: ir.Program) -> bool:
     return all(name in names for name in IDENTITY_NEEDS)
 
 
+@per_program
 def with_runtime(program: ir.Program) -> ir.Program:
     """The program plus the `runtime` module, when it uses `identity` (else unchanged)."""
     if not has_identity(program) or program.module(MODULE) is not None:

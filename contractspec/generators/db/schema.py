@@ -29,6 +29,7 @@ from contractspec.generators.db.naming import (
     sql_identifier,
     table_name,
 )
+from contractspec.generators.memo import per_program
 from contractspec.ir import nodes as ir
 
 LENGTH_TYPES = frozenset({"string", "text", "email", "url"})
@@ -134,6 +135,7 @@ class Schema:
                    for t in self.tables for c in t.columns)
 
 
+@per_program
 def build_schema(program: ir.Program) -> Schema:
     return _Builder(program).build()
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from contractspec.check.rules.types import bounds
 from contractspec.check.symbols import SCALARS, Symbol, SymbolTable
 from contractspec.check.tenancy import build_tenancy
+from contractspec.generators.memo import per_program
 from contractspec.generators.runtime import MODULE as RUNTIME_MODULE
 from contractspec.ir import nodes as ir
 
@@ -109,6 +110,7 @@ def pascal(text: str) -> str:
     return "".join(p[0].upper() + p[1:] for p in parts)
 
 
+@per_program
 def build_catalog(program: ir.Program) -> Catalog:
     symbols = SymbolTable(program)
     builder = _Builder(program, symbols)
