@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from contractspec.diagnostics import Diagnostic
@@ -289,6 +291,19 @@ def test_invalid_pattern_reports_the_regex_error() -> None:
     d = one(text, "CS208")
     assert d.message.startswith("`@pattern` is not a valid regular expression: unterminated")
     assert at(text, d) == "\"[A-Z\""
+
+
+@pytest.mark.parametrize("pattern", ["[[a-z]", "[a--z]", "[a&&b]"])
+def test_an_ambiguous_pattern_is_reported_not_warned_about(pattern: str) -> None:
+    """Python's FutureWarning ("possible nested set", found by the long fuzz run printed on
+    stderr) becomes CS208: the pattern would change meaning in a future Python."""
+    text = entity(f"code: string @pattern(\"{pattern}\")")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = one(text, "CS208")
+    assert d.message.startswith("`@pattern` is ambiguous: possible set") or \
+        d.message.startswith("`@pattern` is ambiguous: possible nested set")
+    assert at(text, d) == f"\"{pattern}\""
 
 
 def test_renamed_from_a_field_that_still_exists() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -641,11 +642,17 @@ def _field_attributes(ctx: CheckContext, block: Block, f: ir.FieldDecl,
 
 def _regex(ctx: CheckContext, arg: ir.Expr) -> None:
     try:
-        re.compile(_string(arg))
+        with warnings.catch_warnings():  # "possible nested set" and the like: ambiguous
+            warnings.simplefilter("error", FutureWarning)
+            re.compile(_string(arg))
     except re.error as error:
         where = f" (at position {error.pos} of the pattern)" if error.pos is not None else ""
         ctx.report("CS208", f"`@pattern` is not a valid regular expression: {error.msg}{where}",
                    arg.span, help="patterns use Python regular-expression syntax")
+    except FutureWarning as warning:
+        ctx.report("CS208", f"`@pattern` is ambiguous: {str(warning).lower()}", arg.span,
+                   help="a future Python reads `[` inside a character class as a nested "
+                   "set, and `--`, `&&`, `~~`, `||` as set operations: escape them (`\\[`)")
 
 
 declare(
