@@ -27,6 +27,7 @@ from contractspec.workspace.loader import (
     WorkspaceError,
     decode_spec,
     display,
+    empty_file,
     file_diagnostic,
     read_spec,
     spec_files_under,
@@ -252,9 +253,8 @@ def analyze_texts(texts: dict[str, str], config: Config | None = None,
     session = _Session(config or Config(root=(root or Path.cwd()).resolve()), cache)
     for name in sorted(texts):
         text = texts[name]
-        session.add_source(SourceFile(name, text), [] if text.strip() else [
-            file_diagnostic(name, "CS114", "file is empty: start it with `module <name>`",
-                            Severity.WARNING)], parse=bool(text.strip()))
+        empty = empty_file(name, text)
+        session.add_source(SourceFile(name, text), [empty] if empty else [], parse=not empty)
     return session.finish()
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+# the grammar's whitespace (its WS token): Unicode's other spaces are not whitespace to it
+GRAMMAR_WHITESPACE = " \t\r\n\f\ufeff"
+
 
 class Span(BaseModel):
     """A range of source text. Lines and columns are 1-based; columns count code points.

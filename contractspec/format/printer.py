@@ -14,9 +14,9 @@ from lark import Token
 
 from contractspec.format.layout import Layout
 from contractspec.format.lexing import Comment, Lexed
+from contractspec.source import GRAMMAR_WHITESPACE
 
 INDENT = "  "
-_WHITESPACE = " \t\r\n\f\ufeff"
 # Tokens after which a `+` or `-` is binary; elsewhere it is a sign.
 _OPERAND_END = frozenset({
     "NAME", "INT", "DECIMAL", "STRING", "TRIPLE_STRING", "DURATION", "SIZE", "PERCENT",
@@ -64,7 +64,7 @@ def _space(prev: Token, token: Token, after_sign: bool) -> bool:
 def _blank_before(text: str, offset: int) -> bool:
     """Whether the author left an empty line just before `offset`."""
     k = offset
-    while k > 0 and text[k - 1] in _WHITESPACE:
+    while k > 0 and text[k - 1] in GRAMMAR_WHITESPACE:
         k -= 1
     return text.count("\n", k, offset) >= 2
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from contractspec.source import GRAMMAR_WHITESPACE
+
 DECLARATION_KEYWORDS = frozenset(
     {
         "module", "use", "enum", "type", "entity", "permission", "role", "grant", "policy",
@@ -19,7 +21,8 @@ DECLARATION_KEYWORDS = frozenset(
 )
 _FIRST_WORD = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
 MAX_NESTING = 256
-_WHITESPACE = frozenset(" \t\r\n\f\ufeff")  # the grammar's WS: not Unicode's other spaces
+_WHITESPACE = frozenset(GRAMMAR_WHITESPACE)
+_INDENT = _WHITESPACE - {"\n"}
 
 
 @dataclass
@@ -44,8 +47,10 @@ def scan_lines(text: str) -> list[LineInfo]:
     line = LineInfo(0, 0, 0)
     while True:
         line = LineInfo(i, i, depth, in_string=in_triple)
-        stripped = text[i : i + 3]
-        if not in_triple and stripped == "///" and text[i : i + 4] != "////":
+        k = i
+        while k < n and text[k] in _INDENT:  # `\r///` too: the grammar's DOC follows any WS
+            k += 1
+        if not in_triple and text[k : k + 3] == "///" and text[k : k + 4] != "////":
             line.doc = True
         j = i
         while j < n and text[j] != "\n":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contractspec.diagnostics import Diagnostic, Severity
-from contractspec.source import SourceFile, display_path
+from contractspec.source import GRAMMAR_WHITESPACE, SourceFile, display_path
 
 SPEC_SUFFIX = ".cspec"
 STD_DIR = Path(__file__).resolve().parent.parent / "std"
@@ -67,12 +67,18 @@ def decode_spec(data: bytes, display: str) -> ReadResult:
                                                  offset=len(good.text))], False)
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # keep offsets; the byte-order mark is whitespace to the parser
-    source = SourceFile(display, text)
-    if not text.strip():
-        message = "file is empty: start it with `module <name>`"
-        return ReadResult(source, [file_diagnostic(display, "CS114", message,
-                                                   Severity.WARNING)], False)
-    return ReadResult(source, [], True)
+    blank = empty_file(display, text)
+    return ReadResult(SourceFile(display, text), [blank] if blank else [], blank is None)
+
+
+def empty_file(display: str, text: str) -> Diagnostic | None:
+    """CS114 when `text` holds nothing but the grammar's whitespace (space, tab, CR, LF, form
+    feed, byte-order mark); other characters, Unicode's other spaces included, are parsed
+    (and refused there)."""
+    if text.strip(GRAMMAR_WHITESPACE):
+        return None
+    return file_diagnostic(display, "CS114", "file is empty: start it with `module <name>`",
+                           Severity.WARNING)
 
 
 def spec_files_under(folder: Path) -> list[Path]:
