@@ -26,14 +26,19 @@ def _field_line(f: ApiField, read: bool) -> list[str]:
     default = "None" if f.optional and not read else f.default if not read else None
     if args:
         args = ([f"default={default}"] if default is not None else []) + args
-        return call(f"{f.attr}: {annotation} = ", "Field", args, I1)
-    line = f"{I1}{f.attr}: {annotation}" + (f" = {default}" if default is not None else "")
-    if len(line) <= 99 or not annotation.startswith("Annotated["):
-        return [line]
+    value = f"Field({', '.join(args)})" if args else default
+    suffix = f" = {value}" if value is not None else ""
+    lines = call(f"{f.attr}: {annotation} = ", "Field", args, I1) if args else \
+        [f"{I1}{f.attr}: {annotation}{suffix}"]
+    if all(len(line) <= 99 for line in lines) or not annotation.startswith("Annotated["):
+        return lines
+    # the annotation's constraints one per line, then the value (its Field wrapped if need be)
     inner, _, rest = annotation[len("Annotated["):].partition(", Field(")
     field, _, tail = rest.rpartition(")]")
-    return [f"{I1}{f.attr}: Annotated[", f"{I2}{inner},", f"{I2}Field({field}),",
-            f"{I1}]{tail}" + (f" = {default}" if default is not None else "")]
+    head = [f"{I1}{f.attr}: Annotated[", f"{I2}{inner},", f"{I2}Field({field}),"]
+    last = f"{I1}]{tail}{suffix}"
+    return head + (call(f"]{tail} = ", "Field", args, I1) if len(last) > 99 and args
+                   else [last])
 
 
 def _row_value(f: ApiField, api: Api) -> str:

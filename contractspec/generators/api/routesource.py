@@ -66,16 +66,18 @@ class RoutesWriter:
                            if op.crud is None and op.service is None})
         services = sorted({op.service for op in self.api.operations if op.service is not None})
         fastapi = ["APIRouter", *(n for n in ("Query", "Response") if f"{n}(" in text)]
-        deps = ["ActorDep", "SessionDep"] if self.auth else ["SessionDep"]
-        if "allowed(" in text:
-            deps.append("allowed")
+        deps = [name for name in ("ActorDep", "SessionDep", "allowed")
+                if re.search(rf"\b{name}\b", text)]
+        api = ["errors"] * bool(re.search(r"\berrors\.|\b_(commit|flush|require)\(", text))
         app = self.app
         # `Field`: bounded outputs (`Annotated[int, Field(...)]`)
         pydantic = [n for n in ("Field", "JsonValue") if (n == "Field" and "Field(" in text)
                     or (n == "JsonValue" and n in text)]
         own = [name for name in ("audit", "enums", "policies")  # code, not `audit.x` in docs
                if re.search(rf"(?<![\w.`]){name}\.", text)]
-        imports = ["from __future__ import annotations", "", "from typing import Annotated, Any",
+        typing = ["Annotated", "Any"] if "Annotated[" in text else ["Any"]
+        imports = ["from __future__ import annotations", "",
+                   f"from typing import {', '.join(typing)}",
                    "", *(["import sqlalchemy as sa"] if "sa." in text or "_require(" in text
                          else []),
                    f"from fastapi import {', '.join(fastapi)}",
@@ -85,9 +87,9 @@ class RoutesWriter:
                    *(["from sqlalchemy.orm import Session"] if "_commit(" in text
                      or "_flush(" in text or "_require(" in text else []), "",
                    *([f"from {app} import {', '.join(own)}"] if own else []),
-                   f"from {app}.api import errors, schemas",
+                   f"from {app}.api import {', '.join([*api, 'schemas'])}",
                    *([f"from {app}.api.context import Context"] if "Context(" in text else []),
-                   f"from {app}.api.deps import {', '.join(deps)}",
+                   *([f"from {app}.api.deps import {', '.join(deps)}"] if deps else []),
                    *([f"from {app}.db import models"] if "models." in text else []),
                    *([f"from {app}.events import models as events"] if "events." in text
                      else []),
