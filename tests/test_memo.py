@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 from contractspec.analysis import analyze_texts
 from contractspec.generators.db.schema import build_schema
 from contractspec.generators.memo import per_program
+from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 
 SPEC = "module shop\n\nentity Order {\n  id: uuid @id\n  total: int\n}\n"
@@ -48,3 +50,14 @@ def test_results_are_forgotten_with_their_program() -> None:
 def test_the_schema_of_one_program_is_shared_by_the_targets() -> None:
     program = analyze_texts({"shop.cspec": SPEC}).program
     assert build_schema(program) is build_schema(program)
+
+
+def test_a_derivation_returning_its_program_does_not_keep_it_alive() -> None:
+    """`with_runtime` of a workspace without `identity` is the program itself: memoised, it
+    kept the program alive for good (a leak per analysis in the language server)."""
+    program = analyze_texts({"shop.cspec": SPEC}).program
+    assert with_runtime(program) is program
+    alive = weakref.ref(program)
+    del program
+    gc.collect()
+    assert alive() is None

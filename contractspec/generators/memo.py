@@ -3,7 +3,8 @@
 Several targets need the same derivations of the IR (the database schema, the event catalog,
 the program with the runtime module); the IR is frozen and the derivations are pure, so
 each is computed once for a given `ir.Program` object and forgotten when that object is.
-Callers must treat the results as read-only.
+Callers must treat the results as read-only, and a result must not hold its program (a
+derivation that may return the program itself, like `with_runtime`, is not memoised then).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def per_program(build: Callable[[ir.Program], T]) -> Callable[[ir.Program], T]:
         if hit is not None and hit[0]() is program:
             return hit[1]
         result = build(program)
-        results[key] = (weakref.ref(program, lambda _: results.pop(key, None)), result)
+        if result is not program:  # kept, it would keep its own key alive for good
+            results[key] = (weakref.ref(program, lambda _: results.pop(key, None)), result)
         return result
 
     return cached
