@@ -68,7 +68,8 @@ class RoutesWriter:
         fastapi = ["APIRouter", *(n for n in ("Query", "Response") if f"{n}(" in text)]
         deps = [name for name in ("ActorDep", "SessionDep", "allowed")
                 if re.search(rf"\b{name}\b", text)]
-        api = ["errors"] * bool(re.search(r"\berrors\.|\b_(commit|flush|require)\(", text))
+        uses_errors = re.search(r"\berrors\.|\b_(commit|flush|require)\(", text) is not None
+        api = ["errors", "schemas"] if uses_errors else ["schemas"]
         app = self.app
         # `Field`: bounded outputs (`Annotated[int, Field(...)]`)
         pydantic = [n for n in ("Field", "JsonValue") if (n == "Field" and "Field(" in text)
@@ -87,7 +88,7 @@ class RoutesWriter:
                    *(["from sqlalchemy.orm import Session"] if "_commit(" in text
                      or "_flush(" in text or "_require(" in text else []), "",
                    *([f"from {app} import {', '.join(own)}"] if own else []),
-                   f"from {app}.api import {', '.join([*api, 'schemas'])}",
+                   f"from {app}.api import {', '.join(api)}",
                    *([f"from {app}.api.context import Context"] if "Context(" in text else []),
                    *([f"from {app}.api.deps import {', '.join(deps)}"] if deps else []),
                    *([f"from {app}.db import models"] if "models." in text else []),
