@@ -23,17 +23,21 @@ import httpx
 import pytest
 
 from tests.examples_app import RunningApp, example_app, migrate, running_app
-from tests.test_ui_browser import CHROMIUM, DRIVER, browser, free_port  # noqa: F401  (fixture)
+from tests.test_ui_browser import (  # noqa: F401  (browser: a fixture)
+    CHROMIUM,
+    DRIVER,
+    browser,
+    click_through,
+    free_port,
+)
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
     reason="needs Debian's chromium and chromium-driver (apt-get install chromium-driver); "
            "CI installs them")
 
-from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 @dataclass
@@ -87,7 +91,7 @@ def sign_in(driver: Any, site: Served, who: str, page: str) -> None:
     driver.get(site.url(page))
     assert "/ui/sign-in" in driver.current_url
     driver.find_element(By.ID, "f-token").send_keys(site.app.tokens[who])
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
     assert driver.current_url.endswith(page)
 
 
@@ -99,15 +103,7 @@ def fill(driver: Any, values: dict[str, str], selects: dict[str, str] | None = N
         element.send_keys(value)
     for field, option in (selects or {}).items():
         Select(driver.find_element(By.ID, f"f-{field}")).select_by_visible_text(option)
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
-
-
-def submit(driver: Any, button: Any) -> None:
-    """Click a form's button and wait for the next page (while it loads, Chromium may
-    answer that the button's node is not in the document: asked again)."""
-    button.click()
-    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
-        staleness_of(button))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
 
 
 def filtered(driver: Any, site: Served, page: str, q: str,
@@ -117,7 +113,7 @@ def filtered(driver: Any, site: Served, page: str, q: str,
     driver.find_element(By.ID, "filter-q").send_keys(q)
     for name, option in selects.items():
         Select(driver.find_element(By.ID, f"filter-{name}")).select_by_visible_text(option)
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "form[role=search] button"))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form[role=search] button"))
     return [row.text for row in driver.find_elements(By.CSS_SELECTOR, "tbody tr")]
 
 
@@ -126,7 +122,7 @@ def move_card(driver: Any, site: Served, board: str, title: str, to: str) -> Non
     driver.get(site.url(board))
     card = driver.find_element(By.XPATH, f"//article[.//a[text()='{title}']]")
     Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text(to)
-    submit(driver, card.find_element(By.TAG_NAME, "button"))
+    click_through(driver, card.find_element(By.TAG_NAME, "button"))
 
 
 def column(driver: Any, name: str) -> Any:
@@ -149,7 +145,7 @@ def test_saas_projects_in_the_browser(browser: Any, tmp_path: Path) -> None:  # 
         assert find(By.TAG_NAME, "h1").text == "Projects"
         driver.save_screenshot(str(site.shots / "01-list.png"))
 
-        find(By.LINK_TEXT, "New project").click()
+        click_through(driver, find(By.LINK_TEXT, "New project"))
         name = f"Launch {uuid.uuid4().hex[:6]}"
         fill(driver, {"name": name}, {"visibility": "private"})
         assert find(By.TAG_NAME, "h1").text == name
@@ -162,7 +158,7 @@ def test_saas_projects_in_the_browser(browser: Any, tmp_path: Path) -> None:  # 
         driver.save_screenshot(str(site.shots / "03-filtered.png"))
 
         sign_in(driver, site, "a:member", "/ui/projects")
-        find(By.LINK_TEXT, name).click()
+        click_through(driver, find(By.LINK_TEXT, name))
         assert not driver.find_elements(By.XPATH, "//form//button[text()='Archive']")
         driver.get(site.url("/ui/project-form"))
         fill(driver, {"name": f"Mine {uuid.uuid4().hex[:6]}"})
@@ -183,7 +179,7 @@ def test_crm_deals_and_the_pipeline_board_in_the_browser(browser: Any,  # noqa: 
         assert find(By.TAG_NAME, "h1").text == "Deals"
         driver.save_screenshot(str(site.shots / "01-list.png"))
 
-        find(By.LINK_TEXT, "New deal").click()
+        click_through(driver, find(By.LINK_TEXT, "New deal"))
         fill(driver, {"amount": "-1"})
         assert find(By.ID, "f-title").get_attribute("aria-invalid") == "true"
         title = f"Browser deal {uuid.uuid4().hex[:6]}"
@@ -234,7 +230,7 @@ def test_console_tools_and_the_run_board_in_the_browser(browser: Any,  # noqa: F
         rows = filtered(driver, site, "/ui/tools", tag, {"auth": "api key"})
         assert len(rows) == 1 and tool["name"] in rows[0]
         driver.save_screenshot(str(site.shots / "01-tools-filtered.png"))
-        find(By.LINK_TEXT, tool["name"]).click()
+        click_through(driver, find(By.LINK_TEXT, tool["name"]))
         assert find(By.TAG_NAME, "h1").text == tool["name"]
         driver.save_screenshot(str(site.shots / "02-tool.png"))
 
@@ -242,13 +238,13 @@ def test_console_tools_and_the_run_board_in_the_browser(browser: Any,  # noqa: F
         card = f".//article[.//a[contains(@href, '{run['id']}')]]"
         assert column(driver, "queued").find_elements(By.XPATH, card)
         Select(find(By.XPATH, f"{card}//select")).select_by_visible_text("running")
-        submit(driver, find(By.XPATH, f"{card}//button"))
+        click_through(driver, find(By.XPATH, f"{card}//button"))
         assert flash(driver, error=True) == REFUSED  # starting a run is the runtime's
         driver.save_screenshot(str(site.shots / "03-member-refused.png"))
 
         sign_in(driver, site, "a:admin", "/ui/run-board")
         Select(find(By.XPATH, f"{card}//select")).select_by_visible_text("running")
-        submit(driver, find(By.XPATH, f"{card}//button"))
+        click_through(driver, find(By.XPATH, f"{card}//button"))
         assert flash(driver).startswith("Moved")
         assert column(driver, "running").find_elements(By.XPATH, card)
         assert not column(driver, "queued").find_elements(By.XPATH, card)

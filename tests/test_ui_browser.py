@@ -30,8 +30,10 @@ pytestmark = pytest.mark.skipif(
            "CI installs them")
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 def free_port() -> int:
@@ -94,12 +96,24 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
+def click_through(driver: Any, element: Any) -> None:
+    """Click a link or a form's button and wait until the next page has replaced this one.
+
+    A click returns before the navigation it starts; without the wait, the next lookup can
+    find the old page's element (its `h1`, say) and then fail on it as stale. While the
+    page loads, Chromium may answer that the node is not in the document: asked again.
+    """
+    element.click()
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        staleness_of(element))
+
+
 def sign_in(driver: Any, base: str, token: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{base}/ui/deals")
     assert "/ui/sign-in" in driver.current_url
     driver.find_element(By.ID, "f-token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
     assert driver.current_url.endswith("/ui/deals")
 
 
@@ -116,9 +130,9 @@ def test_sign_in_create_filter_move_and_refuse(app: App, server: str, browser: A
     shot(str(artefacts / "01-list.png"))
     assert find(By.TAG_NAME, "h1").text == "Deals"
 
-    find(By.LINK_TEXT, "New deal").click()
+    click_through(driver, find(By.LINK_TEXT, "New deal"))
     find(By.ID, "f-amount").send_keys("-1")
-    find(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    click_through(driver, find(By.CSS_SELECTOR, "form.card button[type=submit]"))
     assert "The form has" in find(By.CSS_SELECTOR, ".summary h2").text
     assert find(By.ID, "f-title").get_attribute("aria-invalid") == "true"
     shot(str(artefacts / "02-validation.png"))
@@ -129,7 +143,7 @@ def test_sign_in_create_filter_move_and_refuse(app: App, server: str, browser: A
     amount.clear()
     amount.send_keys("250")
     Select(find(By.ID, "f-stage")).select_by_visible_text(stage_name)
-    find(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    click_through(driver, find(By.CSS_SELECTOR, "form.card button[type=submit]"))
     assert find(By.TAG_NAME, "h1").text == title
     assert find(By.CSS_SELECTOR, ".flash").text == "Saved."
     shot(str(artefacts / "03-created.png"))
@@ -137,7 +151,7 @@ def test_sign_in_create_filter_move_and_refuse(app: App, server: str, browser: A
     driver.get(f"{server}/ui/deals")
     find(By.ID, "filter-q").send_keys(title)
     Select(find(By.ID, "filter-status")).select_by_visible_text("open")
-    find(By.CSS_SELECTOR, "form[role=search] button").click()
+    click_through(driver, find(By.CSS_SELECTOR, "form[role=search] button"))
     rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
     assert len(rows) == 1 and title in rows[0].text
     shot(str(artefacts / "04-filtered.png"))
@@ -145,7 +159,7 @@ def test_sign_in_create_filter_move_and_refuse(app: App, server: str, browser: A
     driver.get(f"{server}/ui/pipeline")
     card = find(By.XPATH, f"//article[.//a[text()='{title}']]")
     Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text("won")
-    card.find_element(By.TAG_NAME, "button").click()
+    click_through(driver, card.find_element(By.TAG_NAME, "button"))
     assert find(By.CSS_SELECTOR, ".flash").text == f"Moved {title}."
     won = find(By.XPATH, "//section[.//h2[starts-with(normalize-space(), 'won')]]")
     assert title in won.text
@@ -153,20 +167,20 @@ def test_sign_in_create_filter_move_and_refuse(app: App, server: str, browser: A
 
     card = find(By.XPATH, f"//article[.//a[text()='{title}']]")
     Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text("lost")
-    card.find_element(By.TAG_NAME, "button").click()
+    click_through(driver, card.find_element(By.TAG_NAME, "button"))
     refused = find(By.CSS_SELECTOR, ".flash.error")
     assert refused.text == "No transition of DealFlow leads from won to lost."
     assert refused.get_attribute("role") == "alert"
     shot(str(artefacts / "06-refused.png"))
 
     sign_in(driver, server, app.tokens["a:member"])
-    find(By.LINK_TEXT, title).click()
+    click_through(driver, find(By.LINK_TEXT, title))
     assert not driver.find_elements(By.XPATH, "//form//button[text()='Reopen']")
     shot(str(artefacts / "07-member-detail.png"))
     driver.get(f"{server}/ui/pipeline")
     card = find(By.XPATH, f"//article[.//a[text()='{title}']]")
     Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text("open")
-    card.find_element(By.TAG_NAME, "button").click()
+    click_through(driver, card.find_element(By.TAG_NAME, "button"))
     assert find(By.CSS_SELECTOR, ".flash.error").text == "You are not allowed to do this."
     shot(str(artefacts / "08-member-refused.png"))
     assert sorted(p.name for p in artefacts.iterdir()) == [
