@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from openapi_spec_validator import validate
 
 from contractspec.analysis import analyze_workspace
 from contractspec.generators.pipeline import generate
@@ -394,3 +396,44 @@ def test_generated_code_passes_ruff_and_mypy(project: Path) -> None:
                            "--cache-dir", os.devnull, APP],
                           cwd=project, capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_the_content_routes_are_documented_as_served(app: App, project: Path) -> None:
+    """`openapi.json` documents the raw-body upload and the signed download exactly as the
+    app serves them (a binary body and response, every error status with its body)."""
+    committed = json.loads((project / "openapi.json").read_text(encoding="utf-8"))
+    served = app.client.app.openapi()  # type: ignore[attr-defined]
+    validate(committed)
+    for path, method in (("/v1/files/{file_id}/content", "put"), ("/v1/files/download", "get")):
+        assert committed["paths"][path] == served["paths"][path]
+        assert "ErrorBody" in json.dumps(committed["paths"][path][method]["responses"]["404"])
+    upload = committed["paths"]["/v1/files/{file_id}/content"]["put"]
+    assert upload["requestBody"]["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    assert sorted(upload["responses"]) == ["200", "401", "403", "404", "409", "413", "415",
+                                           "422"]
+
+
+def test_schemathesis_over_the_content_routes(app: App) -> None:
+    """Generated calls to the two routes, as the document describes them: never a 5xx, every
+    status and body as documented."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis import checks as st_checks
+
+    schema = schemathesis.openapi.from_dict(app.client.app.openapi())  # type: ignore[attr-defined]
+    schema.app = app.client.app
+    checks = [st_checks.not_a_server_error, st_checks.status_code_conformance,
+              st_checks.content_type_conformance, st_checks.response_schema_conformance]
+    for path, method in (("/v1/files/{file_id}/content", "PUT"), ("/v1/files/download", "GET")):
+        operation = schema[path][method]
+
+        @settings(max_examples=25, deadline=None, database=None,
+                  phases=[Phase.explicit, Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def run(case: Any) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {app.tokens['a:owner']}"},
+                                   checks=checks)
+
+        run()

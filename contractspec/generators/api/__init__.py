@@ -10,7 +10,7 @@ Decisions: `model.py`; the Python sources: `pysource.py`; the document: `openapi
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from contractspec.check.symbols import SymbolTable
 from contractspec.generators import jsontext
@@ -79,10 +79,13 @@ class ApiGenerator:
             f"{app}/api/schemas.py": schemas_module(api, app, top),
             f"{app}/api/errors.py": errors_module(api, top),
         }
+        extra_paths: dict[str, Any] = {}
         if access is not None and catalog is not None:
             texts.update(_secured(api, access, flows, schema, app, top, catalog))
             given = ServiceInput(app, top, program, api, schema, access, symbols)
             texts.update(_services(providers, given))
+            for provider in providers:
+                extra_paths.update(provider.paths(given))
         else:
             texts[f"{app}/api/deps.py"] = top + _fill(static.DEPS_OPEN, app)
         routers = tuple(sorted(path.rsplit("/", 1)[1].removesuffix(".py") for path in texts
@@ -94,7 +97,7 @@ class ApiGenerator:
             agents=access is not None and any(m.agents for m in program.modules),
             routers=routers)
         texts[f"{app}/api/routes.py"] = RoutesWriter(api, access, app, top).module()
-        document = openapi_document(api, app, API_VERSION)
+        document = openapi_document(api, app, API_VERSION, extra_paths)
         texts["openapi.json"] = jsontext.dumps(document)
         return encode_sources(texts)
 

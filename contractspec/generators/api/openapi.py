@@ -27,7 +27,10 @@ _ERROR_BODY = {
 _BEARER = "A token from `python -m {app}.dev create-token`."
 
 
-def openapi_document(api: Api, title: str, version: str) -> dict[str, Any]:
+def openapi_document(api: Api, title: str, version: str,
+                     extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document; `extra_paths`: the path items of routes besides the operations' (the
+    service providers' own routes, such as a file's raw contents)."""
     schemas: dict[str, Any] = {"ErrorBody": _ERROR_BODY, "ErrorInfo": _ERROR_INFO,
                                "JsonValue": {}}
     for name, values in api.enums.items():
@@ -48,6 +51,7 @@ def openapi_document(api: Api, title: str, version: str) -> dict[str, Any]:
         if op.body:
             schemas[op.input.name] = _object(op.input, read=False)
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, api.auth)
+    paths.update(extra_paths or {})
     components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
     if api.auth:
         components["securitySchemes"] = {"HTTPBearer": {

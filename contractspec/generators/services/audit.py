@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.generators.services.common import fill, names
 
 OPERATIONS = frozenset({
@@ -23,7 +23,7 @@ OPERATIONS = frozenset({
 })
 
 
-class AuditProvider:
+class AuditProvider(ServiceProvider):
     module: ClassVar[str] = "audit"
     operations: ClassVar[frozenset[tuple[str, str]]] = OPERATIONS
 

@@ -10,14 +10,14 @@ local by default) and `<app>/files/content.py` (names, media types, content sign
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from contractspec.generators.api.access import EntityAccess, Unsupported, render
 from contractspec.generators.base import GeneratorError
 from contractspec.generators.db.naming import py_str, snake
 from contractspec.generators.events.shapes import build_catalog
 from contractspec.generators.services import files_static as static
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 
 MODULE = "files"
@@ -31,7 +31,7 @@ ERRORS = ("NotAttachable", "UploadNotAllowed", "KindNotAllowed", "TooLarge", "Fi
 _KEYS = {"uuid.UUID": "uuid.UUID", "int": "int", "str": "str"}
 
 
-class FilesProvider:
+class FilesProvider(ServiceProvider):
     module: ClassVar[str] = MODULE
     operations: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         (name, "v1") for name in OPERATIONS)
@@ -72,11 +72,71 @@ class FilesProvider:
             + _fill(static.SERVICE_OPS, names)
         return {
             "services/files.py": given.top + service,
-            "services/files_routes.py": given.top + _fill(static.ROUTES, names),
+            "services/files_routes.py": given.top + _fill(static.ROUTES, {
+                **names, "content_errors": _literal(_content_errors(given)),
+                "download_errors": _literal(DOWNLOAD_ERRORS)}),
             "files/__init__.py": given.top + '"""File contents: storage and checks."""\n',
             "files/storage.py": given.top + static.STORAGE,
             "files/content.py": given.top + static.CONTENT,
         }
+
+    def paths(self, given: ServiceInput) -> dict[str, Any]:
+        """The content upload and the signed download, as FastAPI documents them."""
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        put: dict[str, Any] = {
+            "tags": [MODULE], "summary": "the contents of an upload",
+            "description": "The contents of an upload announced with `startUpload`, by its "
+                           "owner.",
+            "operationId": "put_file_content",
+            "parameters": [{"name": "file_id", "in": "path", "required": True,
+                            "schema": {"type": "string", "format": "uuid",
+                                       "title": "File Id"}}],
+            "requestBody": {"required": True,
+                            "content": {"application/octet-stream": binary}},
+            "responses": {"200": {"description": "Successful Response", "content": {
+                "application/json": {"schema": given.operation(
+                    MODULE, "startUpload").output.schema}}},
+                **_error_responses(_content_errors(given))},
+            "security": [{"HTTPBearer": []}]}
+        download: dict[str, Any] = {
+            "tags": [MODULE], "summary": "a file's contents, by a signed link",
+            "description": "The contents behind a link of `getDownloadUrl` (local storage).",
+            "operationId": "download_file",
+            "parameters": [{"name": name, "in": "query", "required": True,
+                            "schema": {"type": "string", "title": name.title()}}
+                           for name in ("key", "name", "type", "expires", "signature")],
+            "responses": {"200": {"description": "The file's contents, as its media type.",
+                                  "content": {"application/octet-stream": binary}},
+                          **_error_responses(DOWNLOAD_ERRORS)}}
+        return {"/v1/files/{file_id}/content": {"put": put},
+                "/v1/files/download": {"get": download}}
+
+
+DOWNLOAD_ERRORS = {403: "This link is not valid, or it has expired.", 404: "Not found.",
+                   422: "Invalid input."}
+
+
+def _content_errors(given: ServiceInput) -> dict[int, str]:
+    """The error responses of the content upload: status -> description."""
+    messages = {e.code: e.message for name in OPERATIONS
+                for e in given.operation(MODULE, name).errors}
+    return {401: "No valid bearer token.", 403: messages["UploadNotAllowed"],
+            404: messages["FileNotFound"], 409: messages["NotPending"],
+            413: messages["TooLarge"], 415: messages["KindNotAllowed"],
+            422: "Invalid input, or the body is not the announced size."}
+
+
+def _error_responses(statuses: dict[int, str]) -> dict[str, Any]:
+    """The document's error responses: each status with the error body."""
+    return {str(status): {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for status, text in statuses.items()}
+
+
+def _literal(statuses: dict[int, str]) -> str:
+    """`statuses` as a dict display, one entry per line, for the routes module."""
+    lines = "".join(f"    {status}: {py_str(text)},\n" for status, text in statuses.items())
+    return "{\n" + lines + "}"
 
 
 def _fill(template: str, names: dict[str, str]) -> str:

@@ -252,7 +252,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -296,8 +296,26 @@ async def read_body(request: Request) -> AsyncIterator[Body]:
         yield Body(spool, size, digest.hexdigest())
 
 
-@router.put("/v1/files/{file_id}/content", operation_id="put_file_content", tags=["files"],
-            include_in_schema=False)
+# The error responses of the content upload and of the download: status -> description.
+CONTENT_ERRORS = {content_errors}
+DOWNLOAD_ERRORS = {download_errors}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _errors(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route: each status with the error body."""
+    return {s: {"model": schemas.ErrorBody, "description": d} for s, d in statuses.items()}
+
+
+@router.put(
+    "/v1/files/{file_id}/content",
+    operation_id="put_file_content",
+    summary="the contents of an upload",
+    tags=["files"],
+    openapi_extra={"requestBody": {"required": True,
+                                   "content": {"application/octet-stream": BINARY}}},
+    responses=_errors(CONTENT_ERRORS),
+)
 def put_file_content(file_id: uuid.UUID, actor: ActorDep, session: SessionDep,
                      body: Annotated[Body, Depends(read_body)]) -> schemas.{FileRead}:
     """The contents of an upload announced with `startUpload`, by its owner."""
@@ -305,8 +323,16 @@ def put_file_content(file_id: uuid.UUID, actor: ActorDep, session: SessionDep,
                                      body.checksum)
 
 
-@router.get("/v1/files/download", operation_id="download_file", tags=["files"],
-            include_in_schema=False)
+@router.get(
+    "/v1/files/download",
+    operation_id="download_file",
+    summary="a file's contents, by a signed link",
+    tags=["files"],
+    response_class=StreamingResponse,
+    responses={200: {"description": "The file's contents, as its media type.",
+                     "content": {"application/octet-stream": BINARY}},
+               **_errors(DOWNLOAD_ERRORS)},
+)
 def download_file(key: str, name: str, type: str, expires: str,
                   signature: str) -> StreamingResponse:
     """The contents behind a link of `getDownloadUrl` (local storage)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from contractspec.generators.db.naming import py_str
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 
 
@@ -468,7 +468,7 @@ _OPERATIONS = {
 }
 
 
-class FlagsProvider:
+class FlagsProvider(ServiceProvider):
     """Generated flag evaluation, experiment assignment and the `flags` operations."""
 
     module: ClassVar[str] = "flags"

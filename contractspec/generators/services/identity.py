@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.generators.services.common import fill, names
 
 OPERATIONS = frozenset({
@@ -26,7 +26,7 @@ OPERATIONS = frozenset({
 })
 
 
-class IdentityProvider:
+class IdentityProvider(ServiceProvider):
     module: ClassVar[str] = "identity"
     operations: ClassVar[frozenset[tuple[str, str]]] = OPERATIONS
 

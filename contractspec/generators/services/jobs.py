@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.generators.services.common import fill, names
 
 OPERATIONS = frozenset({
@@ -22,7 +22,7 @@ OPERATIONS = frozenset({
 })
 
 
-class JobsProvider:
+class JobsProvider(ServiceProvider):
     module: ClassVar[str] = "jobs"
     operations: ClassVar[frozenset[tuple[str, str]]] = OPERATIONS
 

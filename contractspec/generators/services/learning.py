@@ -19,7 +19,7 @@ from contractspec.generators.base import GeneratorError
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.events.shapes import EventVersion, build_catalog
 from contractspec.generators.services import learning_static as static
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 from contractspec.ir.text import expr_text
 
@@ -31,7 +31,7 @@ EVENTS = {"EnrolledEvent": "learning.enrolled", "StepEvent": "learning.step_comp
 _COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">=", "in"})
 
 
-class LearningProvider:
+class LearningProvider(ServiceProvider):
     module: ClassVar[str] = MODULE
     operations: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         (name, "v1") for name in OPERATIONS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from contractspec.generators.db.naming import py_str
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 
 
@@ -449,7 +449,7 @@ _OPERATIONS = {
 }
 
 
-class MeteringProvider:
+class MeteringProvider(ServiceProvider):
     """Generated usage recording, limits, thresholds, summaries and the `metering` operations."""
 
     module: ClassVar[str] = "metering"

@@ -13,7 +13,7 @@ from contractspec.generators.db.naming import column_name, py_str
 from contractspec.generators.events.shapes import build_catalog
 from contractspec.generators.services import notifications_runtime as runtime
 from contractspec.generators.services import notifications_service as service
-from contractspec.generators.services.base import ServiceInput
+from contractspec.generators.services.base import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 
 if TYPE_CHECKING:  # the api package imports the providers
@@ -24,7 +24,7 @@ OPERATIONS = ("listInbox", "markRead", "listDeliveries", "retryDelivery", "listM
               "setPreference", "saveTemplate", "setOrgChannel")
 
 
-class NotificationsProvider:
+class NotificationsProvider(ServiceProvider):
     """Generated implementations of `notifications`' operations and jobs."""
 
     module: ClassVar[str] = MODULE
