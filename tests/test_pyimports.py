@@ -3,7 +3,8 @@ line length (tests of contractspec.generators.pyimports)."""
 
 from __future__ import annotations
 
-from contractspec.generators.pyimports import IMPORT_WIDTH, encode_sources, wrap_imports
+from contractspec.generators.pyimports import IMPORT_WIDTH, wrap_imports
+from contractspec.generators.pyoutput import encode_sources
 
 LONG = ("from storefront.jobs.definitions import CheckThresholdsInput, JobContext, "
         "SummarizeUsageInput")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from contractspec.generators.base import Files
-
 IMPORT_WIDTH = 88  # ruff's and isort's default line length
 _FROM_IMPORT = re.compile(r"(?P<indent>[ \t]*)from (?P<module>[\w.]+) import (?P<names>[\w ,]+)")
 
@@ -30,9 +28,3 @@ def wrap_imports(source: str) -> str:
         lines += [f"{indent}from {match['module']} import (",
                   *[f"{indent}    {name}," for name in names], f"{indent})"]
     return "\n".join(lines)
-
-
-def encode_sources(texts: dict[str, str]) -> Files:
-    """The files of a target, sorted by path; Python modules get their imports wrapped."""
-    return {path: (wrap_imports(text) if path.endswith(".py") else text).encode()
-            for path, text in sorted(texts.items())}

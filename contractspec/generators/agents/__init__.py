@@ -27,7 +27,7 @@ from contractspec.generators.base import (
     user_files,
 )
 from contractspec.generators.events.shapes import build_catalog
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import MODULE
 from contractspec.ir import nodes as ir
 

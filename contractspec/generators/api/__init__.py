@@ -33,7 +33,7 @@ from contractspec.generators.base import (
 from contractspec.generators.db.naming import py_str
 from contractspec.generators.db.schema import Schema, build_schema
 from contractspec.generators.events.shapes import Catalog, EventVersion, build_catalog
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import (
     IDENTITY,
     IDENTITY_NEEDS,

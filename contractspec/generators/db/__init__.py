@@ -34,7 +34,7 @@ from contractspec.generators.db.evolution import revision_id as next_revision_id
 from contractspec.generators.db.migration import MIGRATION_PATH, MigrationWriter, revision_id
 from contractspec.generators.db.models import ModelsWriter
 from contractspec.generators.db.schema import build_schema
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 

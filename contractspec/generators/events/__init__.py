@@ -15,7 +15,7 @@ from contractspec.generators import base, jsontext
 from contractspec.generators.events.pymodels import render_models
 from contractspec.generators.events.schema import event_schema
 from contractspec.generators.events.shapes import build_catalog
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import with_runtime
 from contractspec.ir import nodes as ir
 

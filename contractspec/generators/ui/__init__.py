@@ -19,7 +19,7 @@ from contractspec.generators.base import (
     header,
     user_files,
 )
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import has_identity, with_runtime
 from contractspec.generators.ui import static
 from contractspec.generators.ui.model import build_ui, views

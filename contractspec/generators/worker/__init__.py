@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import contractspec.generators.api  # noqa: F401 - before services, whose providers import it
 from contractspec.generators.base import Files, GeneratorOptions, UserOwned, header, user_files
-from contractspec.generators.pyimports import encode_sources
+from contractspec.generators.pyoutput import encode_sources
 from contractspec.generators.runtime import has_identity
 from contractspec.generators.services import PROVIDERS
 from contractspec.generators.worker import static
