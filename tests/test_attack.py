@@ -4,8 +4,9 @@ the `sales` test workspace (with a `@secret` field added), on SQLite and Postgre
 - schemathesis over the generated `openapi.json`: no 5xx, every response documented and
   matching its schema (CSPEC_ATTACK_EXAMPLES cases per operation, default 12);
 - every operation refuses the anonymous caller (401) and a revoked token (401);
-- the operation x role matrix: a role the operation's policy refuses always gets 403, one it
-  allows never does (policies evaluated from the spec, not from the generated code);
+- the operation x role matrix (each org role and a platform operator): a role the
+  operation's policy refuses always gets 403, one it allows never does (policies evaluated
+  from the spec, not from the generated code);
 - another organisation's records answer 404 on every keyed operation;
 - injection strings in every text field of every create operation are stored and returned
   verbatim, or refused with 422: never a 5xx or an SQL error;
@@ -192,8 +193,14 @@ def test_every_operation_refuses_anonymous_and_revoked_tokens(app: App, target: 
 
 
 def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> None:
+    """Each org role, and a platform operator (a member of org a whose token acts as
+    `operator`, from `dev create-token --operator`)."""
     program = target.analysis.program
     granted = grants(program)
+    roles = (*ROLES, "operator")
+    with app.session() as db:
+        app.tokens["a:operator"] = app.modules["dev"].create_token(
+            db, "Org a", "operator@a.example", "member", "Operator", operator=True)
     schema = schemathesis.openapi.from_dict(target.document)
     checked = 0
     for path, method, spec in _operations(target.document):
@@ -204,12 +211,12 @@ def test_operation_role_matrix_follows_the_spec(app: App, target: Target) -> Non
         if op.behind is not None or op.name in DESTRUCTIVE:
             continue  # off flags answer 404 first; deleting org a would end the suite's tokens
         expected = {role: role_allows(op.policy, role, granted.get(role, set()))
-                    for role in ROLES}
+                    for role in roles}
         for _ in range(20):  # an example the app validates (a 422 would hide the 403)
             case = _example(schema, path, method)
             kwargs = {"params" if method == "GET" else "json":
                       case.query if method == "GET" else case.body}
-            responses = {role: app.call(f"a:{role}", method, path, **kwargs) for role in ROLES}
+            responses = {role: app.call(f"a:{role}", method, path, **kwargs) for role in roles}
             if all(r.status_code != 422 for r in responses.values()):
                 break
         for role, response in responses.items():

@@ -91,7 +91,7 @@ def running_app(project: Path, url: str) -> Iterator[App]:
         mp.syspath_prepend(str(project))
         modules = {name: importlib.import_module(f"{APP}.{path}") for name, path in (
             ("main", "main"), ("session", "db.session"), ("models", "db.models"),
-            ("auth", "auth"), ("deps", "api.deps"), ("enums", "enums"))}
+            ("auth", "auth"), ("deps", "api.deps"), ("enums", "enums"), ("dev", "dev"))}
         with TestClient(modules["main"].app) as client:
             yield App(client, modules)
         modules["session"].engine.dispose()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from contractspec.analysis import analyze_texts
 from contractspec.generators.base import GeneratorOptions
@@ -31,18 +32,42 @@ def app(request: pytest.FixtureRequest, project: Path,
         yield from running_app(project, url)
 
 
+def operator_token(app: App, email: str) -> str:
+    """A platform operator's token, as `python -m <app>.dev create-token --operator` issues
+    it: a member of the staff organisation whose token acts with the `operator` role."""
+    with app.session() as db:
+        return str(app.modules["dev"].create_token(db, "Staff", email, "member", "Ops",
+                                                   operator=True))
+
+
 @pytest.fixture
-def operator(app: App) -> Iterator[str]:
-    """A token whose requests act as a platform operator (no membership can hold that role:
-    the test stands in for the app's own operator sign-in)."""
-    owner = sign_up(app)
-    auth, deps = app.modules["auth"], app.modules["deps"]
-    grants = importlib.import_module(f"{APP}.policies").GRANTS
-    actor = auth.Actor(uuid.UUID(owner["user"]), uuid.UUID(owner["org"]), "operator",
-                       grants["operator"])
-    app.client.app.dependency_overrides[deps.current_actor] = lambda: actor
-    yield owner["token"]
-    app.client.app.dependency_overrides.clear()
+def operator(app: App) -> str:
+    return operator_token(app, f"ops-{uuid.uuid4().hex[:8]}@staff.example")
+
+
+def test_the_operator_role_comes_from_the_token(app: App) -> None:
+    """An operator's token acts as `operator`; the same person's ordinary token acts with
+    their role; the operator's token stops working when their membership ends or it is
+    revoked."""
+    email = f"ops-{uuid.uuid4().hex[:8]}@staff.example"
+    token = operator_token(app, email)
+    assert app.get(token, "/v1/list-jobs").status_code == 200
+    with app.session() as db:
+        plain = app.modules["dev"].create_token(db, "Staff", email, "member", "Ops")
+        actor = app.modules["auth"].actor_for_token(db, token)
+        assert (actor.role, "manage_jobs" in actor.permissions) == ("operator", True)
+    assert app.get(plain, "/v1/list-jobs").status_code == 403
+    with app.session() as db:
+        assert app.modules["auth"].revoke_token(db, token)
+        db.commit()
+    assert app.get(token, "/v1/list-jobs").status_code == 401
+    again = operator_token(app, email)
+    models = app.modules["models"]
+    with app.session() as db:
+        user = db.scalar(sa.select(models.User).where(models.User.email == email))
+        db.execute(sa.delete(models.OrgMembership).where(models.OrgMembership.user_id == user.id))
+        db.commit()
+    assert app.get(again, "/v1/list-jobs").status_code == 401
 
 
 def enqueue(app: App, token: str, body: dict[str, Any]) -> Any:

@@ -38,6 +38,8 @@ entity ApiToken {
   /// The SHA-256 of the token, hex-encoded.
   tokenHash: string(64) @unique @secret
   name: string(1..80)
+  /// A platform operator's token: it acts with the `operator` role, not the member's role.
+  platformOperator: bool = false
   createdAt: datetime @default(now) @immutable
   revokedAt: datetime?
 }

@@ -13,7 +13,10 @@ AUTH = '''"""Authentication: bearer tokens and the signed-in actor.
 A token belongs to one member of one organisation (`runtime.ApiToken`); only its SHA-256 is
 stored. Each request's actor carries the member's current role in that organisation and the
 permissions the spec grants to that role, so a role change or a removed membership takes
-effect at once. Create a token for development with `python -m {app}.dev create-token`.
+effect at once. A platform operator's token (`platformOperator`) acts with the `operator`
+role instead: the platform's staff, who see the job queue and manage feature flags; it
+still needs its member's membership. Create a token for development with
+`python -m {app}.dev create-token` (`--operator` for an operator's).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from {app}.db import models
 from {app}.policies import GRANTS
 
 TOKEN_PREFIX = "cst_"
+OPERATOR = "operator"  # the platform's staff role (`identity.operator`), held by no membership
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,12 @@ def hash_token(token: str) -> str:
 
 
 def issue_token(session: Session, *, org_id: uuid.UUID, user_id: uuid.UUID,
-                name: str = "token") -> str:
-    """Create a token for a member; the plain token is returned once and never stored."""
+                name: str = "token", operator: bool = False) -> str:
+    """Create a token for a member (`operator`: acting as a platform operator); the plain
+    token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(models.{Token}(org_id=org_id, user_id=user_id, token_hash=hash_token(token),
-                               name=name))
+                               name=name, platform_operator=operator))
     session.flush()
     return token
 
@@ -87,7 +92,7 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
         models.{Membership}.org_id == row.org_id, models.{Membership}.user_id == row.user_id))
     if membership is None:
         return None
-    role = str(membership.role)
+    role = OPERATOR if row.platform_operator else str(membership.role)
     user = row.user
     fields = {a.key: getattr(user, a.key) for a in sa.inspect(models.{User}).column_attrs}
     return Actor(user.id, row.org_id, role, GRANTS.get(role, frozenset()), row.id, fields)
@@ -350,6 +355,7 @@ def record_event(session: Session, actor: Actor | None, body: dict[str, Any]) ->
 DEV = '''"""Development helpers: create an organisation, a member and a bearer token.
 
     python -m {app}.dev create-token --org Acme --email ada@example.com --role owner
+    python -m {app}.dev create-token --org Staff --email ops@example.com --operator
     python -m {app}.dev revoke-token cst_...
 
 The organisation (by name) and the user (by e-mail) are created when missing; the token is
@@ -371,8 +377,10 @@ from {app}.db import models
 from {app}.db.session import SessionLocal
 
 
-def create_token(session: Session, org: str, email: str, role: str, name: str) -> str:
-    """The token of `email` in `org` with `role` (all created when missing)."""
+def create_token(session: Session, org: str, email: str, role: str, name: str,
+                 operator: bool = False) -> str:
+    """The token of `email` in `org` with `role` (all created when missing); `operator`:
+    the token acts as a platform operator, whatever the role."""
     org_row = session.scalar(sa.select(models.{Org}).where(models.{Org}.name == org))
     if org_row is None:
         org_row = models.{Org}(name=org)
@@ -388,7 +396,8 @@ def create_token(session: Session, org: str, email: str, role: str, name: str) -
         membership = models.{Membership}(org_id=org_row.id, user_id=user.id)
         session.add(membership)
     membership.role = enums.{Role}(role)
-    token = issue_token(session, org_id=org_row.id, user_id=user.id, name="dev")
+    token = issue_token(session, org_id=org_row.id, user_id=user.id, name="dev",
+                        operator=operator)
     session.commit()
     return token
 
@@ -403,12 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", default="", help="the member's name (new users)")
     create.add_argument("--role", default="owner", choices=[r.value for r in enums.{Role}],
                         help="the role in the organisation (default: owner)")
+    create.add_argument("--operator", action="store_true",
+                        help="the token acts as a platform operator (the `operator` role: "
+                             "the job queue, feature flags, plans) instead of with the role")
     revoke = commands.add_parser("revoke-token", help="revoke a token")
     revoke.add_argument("token")
     args = parser.parse_args(argv)
     with SessionLocal() as session:
         if args.command == "create-token":
-            print(create_token(session, args.org, args.email, args.role, args.name))
+            print(create_token(session, args.org, args.email, args.role, args.name,
+                               args.operator))
             return 0
         revoked = revoke_token(session, args.token)
         session.commit()

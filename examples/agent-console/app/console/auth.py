@@ -5,7 +5,10 @@
 A token belongs to one member of one organisation (`runtime.ApiToken`); only its SHA-256 is
 stored. Each request's actor carries the member's current role in that organisation and the
 permissions the spec grants to that role, so a role change or a removed membership takes
-effect at once. Create a token for development with `python -m console.dev create-token`.
+effect at once. A platform operator's token (`platformOperator`) acts with the `operator`
+role instead: the platform's staff, who see the job queue and manage feature flags; it
+still needs its member's membership. Create a token for development with
+`python -m console.dev create-token` (`--operator` for an operator's).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from console.db import models
 from console.policies import GRANTS
 
 TOKEN_PREFIX = "cst_"
+OPERATOR = "operator"  # the platform's staff role (`identity.operator`), held by no membership
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,12 @@ def hash_token(token: str) -> str:
 
 
 def issue_token(session: Session, *, org_id: uuid.UUID, user_id: uuid.UUID,
-                name: str = "token") -> str:
-    """Create a token for a member; the plain token is returned once and never stored."""
+                name: str = "token", operator: bool = False) -> str:
+    """Create a token for a member (`operator`: acting as a platform operator); the plain
+    token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(models.ApiToken(org_id=org_id, user_id=user_id, token_hash=hash_token(token),
-                               name=name))
+                               name=name, platform_operator=operator))
     session.flush()
     return token
 
@@ -79,7 +84,7 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
         models.OrgMembership.org_id == row.org_id, models.OrgMembership.user_id == row.user_id))
     if membership is None:
         return None
-    role = str(membership.role)
+    role = OPERATOR if row.platform_operator else str(membership.role)
     user = row.user
     fields = {a.key: getattr(user, a.key) for a in sa.inspect(models.User).column_attrs}
     return Actor(user.id, row.org_id, role, GRANTS.get(role, frozenset()), row.id, fields)

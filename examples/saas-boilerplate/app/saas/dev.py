@@ -3,6 +3,7 @@
 """Development helpers: create an organisation, a member and a bearer token.
 
     python -m saas.dev create-token --org Acme --email ada@example.com --role owner
+    python -m saas.dev create-token --org Staff --email ops@example.com --operator
     python -m saas.dev revoke-token cst_...
 
 The organisation (by name) and the user (by e-mail) are created when missing; the token is
@@ -24,8 +25,10 @@ from saas.db import models
 from saas.db.session import SessionLocal
 
 
-def create_token(session: Session, org: str, email: str, role: str, name: str) -> str:
-    """The token of `email` in `org` with `role` (all created when missing)."""
+def create_token(session: Session, org: str, email: str, role: str, name: str,
+                 operator: bool = False) -> str:
+    """The token of `email` in `org` with `role` (all created when missing); `operator`:
+    the token acts as a platform operator, whatever the role."""
     org_row = session.scalar(sa.select(models.Org).where(models.Org.name == org))
     if org_row is None:
         org_row = models.Org(name=org)
@@ -41,7 +44,8 @@ def create_token(session: Session, org: str, email: str, role: str, name: str) -
         membership = models.OrgMembership(org_id=org_row.id, user_id=user.id)
         session.add(membership)
     membership.role = enums.OrgRole(role)
-    token = issue_token(session, org_id=org_row.id, user_id=user.id, name="dev")
+    token = issue_token(session, org_id=org_row.id, user_id=user.id, name="dev",
+                        operator=operator)
     session.commit()
     return token
 
@@ -56,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", default="", help="the member's name (new users)")
     create.add_argument("--role", default="owner", choices=[r.value for r in enums.OrgRole],
                         help="the role in the organisation (default: owner)")
+    create.add_argument("--operator", action="store_true",
+                        help="the token acts as a platform operator (the `operator` role: "
+                             "the job queue, feature flags, plans) instead of with the role")
     revoke = commands.add_parser("revoke-token", help="revoke a token")
     revoke.add_argument("token")
     args = parser.parse_args(argv)
     with SessionLocal() as session:
         if args.command == "create-token":
-            print(create_token(session, args.org, args.email, args.role, args.name))
+            print(create_token(session, args.org, args.email, args.role, args.name,
+                               args.operator))
             return 0
         revoked = revoke_token(session, args.token)
         session.commit()

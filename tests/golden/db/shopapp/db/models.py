@@ -281,6 +281,14 @@ class ApiToken(Base):
         comment="The SHA-256 of the token, hex-encoded.",
     )
     name: Mapped[str] = mapped_column(sa.String(80))
+    platform_operator: Mapped[bool] = mapped_column(
+        sa.Boolean(),
+        default=False,
+        server_default=sa.false(),
+        comment=(
+            "A platform operator's token: it acts with the `operator` role, not the member's role."
+        ),
+    )
     created_at: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime(timezone=True),
         server_default=sa.func.now(),

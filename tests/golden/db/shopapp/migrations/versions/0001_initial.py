@@ -320,6 +320,16 @@ def upgrade() -> None:
         ),
         sa.Column("name", sa.String(80), nullable=False),
         sa.Column(
+            "platform_operator",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+            comment=(
+                "A platform operator's token: it acts with the `operator` role, not the member's "
+                "role."
+            ),
+        ),
+        sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
             nullable=False,
