@@ -202,7 +202,10 @@ curl -H "Authorization: Bearer cst_..." http://127.0.0.1:8000/docs   # or any ro
 
 A member sees and changes only their organisation's records (another organisation's answer
 404); what each role may do follows the spec's grants and policies (`{app}/policies.py`).
-Revoke a token with `python -m {app}.dev revoke-token cst_...`.
+Revoke a token with `python -m {app}.dev revoke-token cst_...`. The platform's staff (the
+`operator` role: the job queue, feature flags, plans) sign in with an operator's token, which
+acts as `operator` while its member belongs to the organisation:
+`python -m {app}.dev create-token --org Staff --email ops@example.com --operator`.
 """
 
 _JOBS = """
