@@ -437,3 +437,54 @@ def test_schemathesis_over_the_content_routes(app: App) -> None:
                                    checks=checks)
 
         run()
+
+
+# ---- documents ---------------------------------------------------------------------------------
+
+
+def test_documents_keep_numbered_versions(app: App) -> None:
+    """`createDocument` makes the file version 1; `addDocumentVersion` numbers the next one
+    and makes it current; both need a stored file the actor may view."""
+    note_id = note(app)
+    first, second = (upload(app, note_id, data) for data in (b"one\n", b"two\n"))
+    created = app.call("a:member", "POST", "/v1/create-document",
+                       json={"title": "Contract", "file": first["id"]})
+    assert created.status_code == 200, created.text
+    document = created.json()
+    assert (document["current"], document["createdBy"]) == (first["id"], app.users["a:member"])
+    added = app.call("a:member", "POST", "/v1/add-document-version",
+                     json={"document": document["id"], "file": second["id"], "note": "signed"})
+    assert added.status_code == 200, added.text
+    assert (added.json()["number"], added.json()["file"], added.json()["note"]) == (
+        2, second["id"], "signed")
+    models = app.modules["models"]
+    with app.modules["session"].SessionLocal() as db:
+        versions = db.scalars(sa.select(models.DocumentVersion).where(
+            models.DocumentVersion.document_id == uuid.UUID(document["id"]))
+            .order_by(models.DocumentVersion.number)).all()
+        assert [(v.number, str(v.file_id)) for v in versions] == [(1, first["id"]),
+                                                                  (2, second["id"])]
+        assert str(db.get(models.Document, uuid.UUID(document["id"])).current_id) == second["id"]
+
+
+def test_document_versions_are_refused_across_organisations_and_before_upload(app: App) -> None:
+    note_id = note(app)
+    stored = upload(app, note_id, b"one\n")
+    document = app.call("a:owner", "POST", "/v1/create-document",
+                        json={"title": "Plan", "file": stored["id"]}).json()
+    theirs = upload(app, note(app, "b:owner"), b"theirs\n", who="b:owner")
+    pending = start(app, note_id, size=3).json()
+
+    def add(who: str, file_id: str, document_id: str = document["id"]) -> Any:
+        return app.call(who, "POST", "/v1/add-document-version",
+                        json={"document": document_id, "file": file_id})
+
+    other_org = add("b:owner", theirs["id"])
+    assert other_org.status_code == 404
+    assert other_org.json()["error"]["code"] == "DocumentNotFound"
+    assert add("a:owner", theirs["id"]).status_code == 404  # another organisation's file
+    assert add("a:owner", pending["id"]).status_code == 409  # not uploaded yet
+    assert add("a:owner", stored["id"], str(uuid.uuid4())).status_code == 404
+    refused = app.call("a:owner", "POST", "/v1/create-document",
+                       json={"title": "Theirs", "file": theirs["id"]})
+    assert refused.status_code == 404

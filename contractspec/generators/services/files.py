@@ -1,11 +1,12 @@
-"""The `files` service provider: uploads, downloads, attachments and retention.
+"""The `files` service provider: uploads, downloads, attachments, documents and retention.
 
 Generates `<app>/services/files.py` (the operations `startUpload`, `completeUpload`,
-`getDownloadUrl`, `listAttachments`, `detachFile`, `deleteFile` and the jobs `scanFile` and
-`purgeExpiredFiles`, with one `Attachable` per `attachments on` declaration whose rules are
-compiled like the entities' policies), `<app>/services/files_routes.py` (the raw-body
-content upload and the signed download), `<app>/files/storage.py` (the `Storage` protocol,
-local by default) and `<app>/files/content.py` (names, media types, content signatures).
+`getDownloadUrl`, `listAttachments`, `detachFile`, `deleteFile`, `createDocument`,
+`addDocumentVersion` and the jobs `scanFile` and `purgeExpiredFiles`, with one `Attachable`
+per `attachments on` declaration whose rules are compiled like the entities' policies),
+`<app>/services/files_routes.py` (the raw-body content upload and the signed download),
+`<app>/files/storage.py` (the `Storage` protocol, local by default) and
+`<app>/files/content.py` (names, media types, content signatures).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from contractspec.ir import nodes as ir
 
 MODULE = "files"
 OPERATIONS = ("startUpload", "completeUpload", "getDownloadUrl", "listAttachments",
-              "detachFile", "deleteFile")
+              "detachFile", "deleteFile", "createDocument", "addDocumentVersion")
 EVENTS = {"StartedEvent": "file.upload_started", "UploadedEvent": "file.uploaded",
           "DetachedEvent": "file.detached", "DeletedEvent": "file.deleted",
           "RejectedEvent": "file.rejected"}
 ERRORS = ("NotAttachable", "UploadNotAllowed", "KindNotAllowed", "TooLarge", "FileNotFound",
-          "NotPending", "Mismatch", "ViewNotAllowed", "AttachmentNotFound", "RemoveNotAllowed")
+          "NotPending", "Mismatch", "ViewNotAllowed", "AttachmentNotFound", "RemoveNotAllowed",
+          "DocumentNotFound")
 _KEYS = {"uuid.UUID": "uuid.UUID", "int": "int", "str": "str"}
 
 
@@ -41,6 +43,14 @@ class FilesProvider(ServiceProvider):
         names = {
             "app": given.app, "File": given.orm(MODULE, "File"),
             "Attachment": given.orm(MODULE, "Attachment"),
+            "Document": given.orm(MODULE, "Document"),
+            "Version": given.orm(MODULE, "DocumentVersion"),
+            "DocumentRead": ops["createDocument"].output.py,
+            "VersionRead": ops["addDocumentVersion"].output.py,
+            "CreateDocumentInput": ops["createDocument"].input.name,
+            "AddVersionInput": ops["addDocumentVersion"].input.name,
+            "create_document": ops["createDocument"].function,
+            "add_version": ops["addDocumentVersion"].function,
             "FileStatus": given.enum(MODULE, "FileStatus"),
             "StorageProvider": given.enum(MODULE, "StorageProvider"),
             "FileRead": ops["startUpload"].output.py,
@@ -150,7 +160,13 @@ def _rules(given: ServiceInput) -> str:
     blocks = [_function("_file_may_delete", given.entity_access(MODULE, "File"), "delete",
                         given),
               _function("_attachment_may_delete", given.entity_access(MODULE, "Attachment"),
-                        "delete", given)]
+                        "delete", given),
+              _function("_document_may_create", given.entity_access(MODULE, "Document"),
+                        "create", given),
+              _function("_document_may_update", given.entity_access(MODULE, "Document"),
+                        "update", given),
+              _function("_version_may_create", given.entity_access(MODULE, "DocumentVersion"),
+                        "create", given)]
     entries: list[str] = []
     limits = ["DEFAULT_MAX_SIZE"]
     for module in given.program.modules:

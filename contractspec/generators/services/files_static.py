@@ -447,6 +447,25 @@ def _file(ctx: Context, file_id: uuid.UUID) -> models.{File}:
     return row
 
 
+def _policy_reads(ctx: Context, row: models.{File}) -> bool:
+    """Whether the File policy's `read` rule lets the actor see the file."""
+    return ctx.session.scalar(sa.select(models.{File}.id).where(
+        models.{File}.id == row.id, policies.readable(models.{File}, ctx.actor))) is not None
+
+
+def _viewable_stored(ctx: Context, file_id: uuid.UUID) -> models.{File}:
+    """A stored file the actor may view (through a record it is attached to, or the File
+    policy): 404 otherwise, 409 while its upload is not complete."""
+    row = _file(ctx, file_id)
+    attachments = _attachments(ctx.session, row.id)
+    if not (any(_may(ctx, a, "view") for a in attachments) if attachments
+            else _policy_reads(ctx, row)):
+        raise {FileNotFound}()
+    if row.status != enums.{FileStatus}.stored:
+        raise errors.Conflict("The file is not stored yet: complete its upload first.")
+    return row
+
+
 def _attachments(session: Any, file_id: uuid.UUID) -> list[models.{Attachment}]:
     query = sa.select(models.{Attachment}).where(models.{Attachment}.file_id == file_id)
     return list(session.scalars(query.order_by(models.{Attachment}.id)).all())
@@ -556,8 +575,7 @@ def {download}(ctx: Context, data: schemas.{DownloadInput}) -> str:
     if attachments:
         if not any(_may(ctx, a, "view") for a in attachments):
             raise {ViewNotAllowed}()
-    elif ctx.session.scalar(sa.select(models.{File}.id).where(
-            models.{File}.id == row.id, policies.readable(models.{File}, ctx.actor))) is None:
+    elif not _policy_reads(ctx, row):
         raise {FileNotFound}()
     if row.status != enums.{FileStatus}.stored:
         raise {FileNotFound}("The file is not stored yet.")
@@ -613,8 +631,7 @@ def {delete}(ctx: Context, data: schemas.{DeleteInput}) -> None:
     if attachments:
         if not all(_may(ctx, a, "delete") for a in attachments):
             raise {RemoveNotAllowed}()
-    elif ctx.session.scalar(sa.select(models.{File}.id).where(
-            models.{File}.id == row.id, policies.readable(models.{File}, ctx.actor))) is None:
+    elif not _policy_reads(ctx, row):
         raise {FileNotFound}()
     elif not _file_may_delete(ctx.actor, row):
         raise {RemoveNotAllowed}()
@@ -622,6 +639,56 @@ def {delete}(ctx: Context, data: schemas.{DeleteInput}) -> None:
     ctx.emit(events.{DeletedEvent},
              events.{DeletedEvent}Payload(file=row.id, by=ctx.actor.user_id))
     ctx.commit()
+
+
+def {create_document}(ctx: Context,
+                      data: schemas.{CreateDocumentInput}) -> schemas.{DocumentRead}:
+    """Start a document from a stored file the actor may view: the file is its version 1
+    and its current one."""
+    file = _viewable_stored(ctx, data.file)
+    document = models.{Document}(title=data.title, current_id=file.id,
+                                 created_by_id=ctx.actor.user_id)
+    document.org_id = ctx.actor.org_id
+    if not _document_may_create(ctx.actor, document):
+        raise errors.Forbidden()
+    ctx.session.add(document)
+    ctx.session.flush()
+    _add_version(ctx, document, file, 1, None)
+    ctx.commit()
+    return schemas.{DocumentRead}.from_row(document)
+
+
+def {add_version}(ctx: Context,
+                  data: schemas.{AddVersionInput}) -> schemas.{VersionRead}:
+    """Add a stored file the actor may view as the next version of a document, which it
+    becomes the current version of (the document is locked meanwhile on PostgreSQL, so two
+    versions never get the same number)."""
+    document = ctx.session.scalar(sa.select(models.{Document}).where(
+        models.{Document}.id == data.document,
+        policies.readable(models.{Document}, ctx.actor)).with_for_update())
+    if document is None:
+        raise {DocumentNotFound}()
+    if not _document_may_update(ctx.actor, document):
+        raise errors.Forbidden()
+    file = _viewable_stored(ctx, data.file)
+    last = ctx.session.scalar(sa.select(sa.func.max(models.{Version}.number)).where(
+        models.{Version}.document_id == document.id))
+    version = _add_version(ctx, document, file, (last or 0) + 1, data.note)
+    document.current_id = file.id
+    ctx.commit()
+    return schemas.{VersionRead}.from_row(version)
+
+
+def _add_version(ctx: Context, document: models.{Document}, file: models.{File}, number: int,
+                 note: str | None) -> models.{Version}:
+    version = models.{Version}(document_id=document.id, file_id=file.id, number=number,
+                               note=note)
+    version.org_id = ctx.actor.org_id
+    if not _version_may_create(ctx.actor, version):
+        raise errors.Forbidden()
+    ctx.session.add(version)
+    ctx.session.flush()
+    return version
 
 
 def {purge_job}(ctx: JobContext, data: {PurgeInput}) -> None:
