@@ -1,7 +1,8 @@
 """Which operations the generated API implements as CRUD, as a fact the checker can use.
 
 `create|update|delete|get<Entity>` and `list<Entity>`, `list<Entity>s`, `list<Entity>es` on an
-entity visible from the operation's module, of the shape the CRUD code serves: the api
+entity visible from the operation's module, of the shape the CRUD code serves (a create or
+update whose inputs are all fields of the entity): the api
 target implements them with SQLAlchemy (`generators/api/model.py`) and the ui target's forms
 call them, so the checker can tell when a form has nothing to call (`rules/views.py`).
 """
@@ -37,10 +38,14 @@ def crud_fits(verb: str, op: ir.OperationDecl, sym: Symbol) -> bool:
     returns = out is not None and not out.generics and out.name.split(".")[-1] == sym.name
     key = key_field(sym.decl)
     has_key = key is not None and any(f.name == key.name and not f.type.optional for f in op.input)
+    # CRUD writes each input to the entity field of its name: an input naming no field
+    # would be dropped, so such an operation is a handler's (`createDocument(file)` fills
+    # `current`), never CRUD that loses data or leaves a required field empty.
+    writes_fields = {f.name for f in op.input} <= {f.name for f in sym.decl.fields}
     if verb == "create":
-        return op.kind == "command" and returns
+        return op.kind == "command" and returns and writes_fields
     if verb == "update":
-        return op.kind == "command" and returns and has_key
+        return op.kind == "command" and returns and has_key and writes_fields
     if verb == "delete":
         return op.kind == "command" and has_key and (out is None or returns)
     if verb == "get":
