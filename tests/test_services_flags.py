@@ -125,6 +125,11 @@ experiment onboardingCopy {
   metric note.created
 }
 
+experiment pricingPage {
+  variants control 50%, annual 50%
+  metric note.created
+}
+
 critical createNote
 
 metric api_calls "API calls" {
@@ -366,10 +371,45 @@ def test_an_operation_behind_a_flag_is_absent_while_it_is_off(app: App) -> None:
 
 
 def _start(app: App, key: str) -> None:
+    """Start the experiment `key` as an operator would (the tests share the app: an
+    experiment an earlier test started answers 409)."""
+    started = app.call("e0:owner", "POST", "/v1/start-experiment", json={"experiment": key})
+    assert started.status_code == 200 or started.json()["error"]["code"] == "NotDraft", \
+        started.text
+
+
+def test_an_experiment_is_started_then_concluded_with_a_winner(app: App) -> None:
+    def call(who: str, path: str, body: dict[str, str]) -> Any:
+        return app.call(who, "POST", path, json=body)
+
+    key = {"experiment": "pricingPage"}
+    assert call("p1:member", "/v1/start-experiment", key).status_code == 403
+    assert call("p1:owner", "/v1/start-experiment", {"experiment": "nope"}).status_code == 404
+    assert call("p1:owner", "/v1/conclude-experiment",
+                {**key, "winner": "annual"}).json()["error"]["code"] == "NotRunning"
+    started = call("p1:owner", "/v1/start-experiment", key)
+    assert started.status_code == 200, started.text
+    assert started.json()["status"] == "running" and started.json()["startedAt"] is not None
+    assert call("p1:owner", "/v1/start-experiment", key).json()["error"]["code"] == "NotDraft"
+    variant = app.call("p1:member", "GET", "/v1/get-variant?experiment=pricingPage")
+    assert variant.status_code == 200 and variant.json()["variant"] in ("control", "annual")
+    wrong = call("p1:owner", "/v1/conclude-experiment", {**key, "winner": "monthly"})
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["details"] == {"variants": ["control", "annual"]}
+    concluded = call("p1:owner", "/v1/conclude-experiment", {**key, "winner": "annual"})
+    assert concluded.status_code == 200, concluded.text
+    assert (concluded.json()["status"], concluded.json()["winner"]) == ("concluded", "annual")
+    again = call("p1:owner", "/v1/conclude-experiment", {**key, "winner": "control"})
+    assert again.status_code == 409
+    experiment = concluded.json()["id"]
+    assert {"experiment": experiment} in [
+        e.body["payload"] for e in app.rows("OutboxEvent", event="experiment.started")]
+    assert {"experiment": experiment, "winner": "annual"} in [
+        e.body["payload"] for e in app.rows("OutboxEvent", event="experiment.concluded")]
     with app.session() as db:
-        row = app.modules["evaluate"].experiment_row(db, key)  # created as a draft if missing
-        row.status = app.modules["enums"].ExperimentStatus.running
-        db.commit()
+        evaluate = app.modules["evaluate"]
+        for who in ("p1:member", "p1:owner", "p2:owner"):  # the winner, whatever the variant
+            assert evaluate.experiment_on(db, app.actor(who), "pricingPage")
 
 
 def test_assignments_are_recorded_once_and_stable(app: App) -> None:

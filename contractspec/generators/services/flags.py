@@ -448,6 +448,49 @@ def {record_exposure}(ctx: Context, data: schemas.{record_exposure_in}) -> schem
     return schemas.Assignment.from_row(row)
 
 
+def _locked(ctx: Context, key: str) -> models.{Experiment}:
+    """The experiment `key` (its row created as a draft from its declaration when missing),
+    locked until the commit on PostgreSQL."""
+    row = _running(ctx, key)
+    ctx.session.refresh(row, with_for_update=True)
+    return row
+
+
+def {start_experiment}(ctx: Context, data: schemas.{start_experiment_in}) -> schemas.Experiment:
+    """Start a drafted experiment: from now on each user gets their variant."""
+    row = _locked(ctx, data.experiment)
+    if row.status != {ExperimentStatus}.draft:
+        raise errors.NotDraft(details={{"status": str(row.status)}})
+    row.status = {ExperimentStatus}.running
+    row.started_at = datetime.datetime.now(datetime.UTC)
+    ctx.session.flush()
+    ctx.emit(events.ExperimentStartedV1, events.ExperimentStartedV1Payload.model_validate(
+        {{"experiment": row.id}}))
+    ctx.commit()
+    ctx.session.refresh(row)
+    return schemas.Experiment.from_row(row)
+
+
+def {conclude_experiment}(ctx: Context,
+                        data: schemas.{conclude_experiment_in}) -> schemas.Experiment:
+    """Conclude a running experiment with its winner, which every user gets from now on."""
+    row = _locked(ctx, data.experiment)
+    if row.status != {ExperimentStatus}.running:
+        raise errors.NotRunning(details={{"status": str(row.status)}})
+    variants = [name for name, _ in evaluate.VARIANTS.get(row.key, ())]
+    if data.winner not in variants:
+        raise errors.UnknownVariant(details={{"variants": [*variants]}})
+    row.status = {ExperimentStatus}.concluded
+    row.winner = data.winner
+    row.ended_at = datetime.datetime.now(datetime.UTC)
+    ctx.session.flush()
+    ctx.emit(events.ExperimentConcludedV1, events.ExperimentConcludedV1Payload.model_validate(
+        {{"experiment": row.id, "winner": data.winner}}))
+    ctx.commit()
+    ctx.session.refresh(row)
+    return schemas.Experiment.from_row(row)
+
+
 def {list_experiments}(ctx: Context,
                      data: schemas.{list_experiments_in}) -> schemas.ExperimentPage:
     _sync(ctx.session)
@@ -465,6 +508,7 @@ _OPERATIONS = {
     "killFlag": "kill_flag", "addFlagTarget": "add_flag_target",
     "addToSegment": "add_to_segment", "getVariant": "get_variant",
     "recordExposure": "record_exposure", "listExperiments": "list_experiments",
+    "startExperiment": "start_experiment", "concludeExperiment": "conclude_experiment",
 }
 
 

@@ -121,6 +121,11 @@ def may_change_role_v1(actor: Actor) -> bool:
     return actor.can("manage_members")
 
 
+def may_conclude_experiment_v1(actor: Actor) -> bool:
+    """`concludeExperiment v1`: `manage_experiments`."""
+    return actor.can("manage_experiments")
+
+
 def may_create_org_v1(actor: Actor) -> bool:
     """`createOrg v1`: `create_orgs`."""
     return actor.can("create_orgs")
@@ -394,6 +399,11 @@ def may_set_schedule_paused_v1(actor: Actor) -> bool:
 def may_sign_up_v1(actor: Actor) -> bool:
     """`signUp v1`: `not authenticated`."""
     return not True
+
+
+def may_start_experiment_v1(actor: Actor) -> bool:
+    """`startExperiment v1`: `manage_experiments`."""
+    return actor.can("manage_experiments")
 
 
 def may_switch_org_v1(actor: Actor) -> bool:

@@ -214,6 +214,12 @@ class NotCancellable(ApiError):
     message = "Only a queued or failed job can be cancelled"
 
 
+class NotDraft(ApiError):
+    status = 409
+    code = "NotDraft"
+    message = "Only a drafted experiment can start"
+
+
 class NotPending(ApiError):
     status = 409
     code = "NotPending"
@@ -362,6 +368,12 @@ class UnknownVariable(ApiError):
     status = 422
     code = "UnknownVariable"
     message = "The template uses a variable the event does not carry"
+
+
+class UnknownVariant(ApiError):
+    status = 422
+    code = "UnknownVariant"
+    message = "The experiment has no variant of this name"
 
 
 class WebhookUrlRequired(ApiError):

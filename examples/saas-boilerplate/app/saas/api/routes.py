@@ -259,6 +259,38 @@ def change_role_v1(
 
 
 @router.post(
+    "/v1/conclude-experiment",
+    operation_id="conclude_experiment_v1",
+    summary="concludeExperiment v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_conclude_experiment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No experiment has this key",
+        409: "The experiment is not running",
+        413: "The request body is too large.",
+        422: "The experiment has no variant of this name",
+    }),
+)
+def conclude_experiment_v1(
+    data: schemas.ConcludeExperimentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Experiment:
+    """Conclude a running experiment with its winning variant, which every user gets from now
+    on (`ExperimentFlow.conclude`).
+    """
+    if not policies.may_conclude_experiment_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Experiment = flags_service.conclude_experiment_v1(
+        Context(session, actor),
+        data,
+    )
+    return result
+
+
+@router.post(
     "/v1/create-org",
     operation_id="create_org_v1",
     summary="createOrg v1",
@@ -2006,6 +2038,35 @@ def sign_up_v1(data: schemas.SignUpV1Input, session: SessionDep) -> schemas.Memb
     it. `not authenticated`: called without a token (the generated app serves it so).
     """
     result: schemas.MemberToken = identity_service.sign_up_v1(session, data)
+    return result
+
+
+@router.post(
+    "/v1/start-experiment",
+    operation_id="start_experiment_v1",
+    summary="startExperiment v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_start_experiment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No experiment has this key",
+        409: "Only a drafted experiment can start",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def start_experiment_v1(
+    data: schemas.StartExperimentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Experiment:
+    """Start a drafted experiment (`ExperimentFlow.start`): from now on each user gets their
+    variant.
+    """
+    if not policies.may_start_experiment_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Experiment = flags_service.start_experiment_v1(Context(session, actor), data)
     return result
 
 

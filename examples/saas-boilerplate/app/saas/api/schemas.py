@@ -963,6 +963,15 @@ class ChangeRoleV1Input(BaseModel):
     role: enums.OrgRole
 
 
+class ConcludeExperimentV1Input(BaseModel):
+    """The input of command `concludeExperiment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    winner: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+
+
 class CreateOrgV1Input(BaseModel):
     """The input of command `createOrg v1`."""
 
@@ -1447,6 +1456,14 @@ class SignUpV1Input(BaseModel):
     ]
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     orgName: Annotated[SafeStr, Field(min_length=1, max_length=120)]
+
+
+class StartExperimentV1Input(BaseModel):
+    """The input of command `startExperiment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: Annotated[SafeStr, Field(min_length=1, max_length=80)]
 
 
 class SwitchOrgV1Input(BaseModel):
