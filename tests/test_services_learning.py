@@ -1,7 +1,8 @@
 """The generated `learning` service end to end, on SQLite and PostgreSQL (the workspace and
 app fixtures of `test_services_files.py`): tracks listed from the spec, enrolment, and
 progress advanced by the bound events for the learner they happened to only (the event's
-actor), with `when` conditions; no route completes a step."""
+actor), with `when` conditions; no route completes a step; learners drop and resume their
+own enrolments (the `EnrollmentFlow` transitions served as routes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import importlib
 import json
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from contractspec.analysis import analyze_texts
 from contractspec.generators.api import ApiGenerator
@@ -91,6 +94,32 @@ def test_enrolment_errors_and_privacy(app: App) -> None:
         assert response.status_code == 404, response.text
     nudges = app.call("b:owner", "POST", "/v1/set-nudges", json={"enabled": False})
     assert nudges.status_code == 200 and nudges.json()["nudges"] is False
+
+
+def test_a_learner_drops_and_resumes_their_own_enrolment(app: App) -> None:
+    enrolled = enroll(app, "b:admin")
+    assert enrolled.status_code == 200, enrolled.text
+    body = {"id": enrolled.json()["id"]}
+
+    def move(who: str, transition: str) -> Any:
+        return app.call(who, "POST", f"/v1/enrollment-flow/{transition}", json=body)
+
+    assert move("a:owner", "drop").status_code == 404  # another organisation's
+    assert move("b:owner", "drop").status_code == 403  # sees it (view_learning), not theirs
+    dropped = move("b:admin", "drop")
+    assert dropped.status_code == 200 and dropped.json()["status"] == "dropped", dropped.text
+    outbox = app.modules["models"].OutboxEvent
+    with app.modules["session"].SessionLocal() as db:
+        assert {"enrollment": body["id"]} in [row.body["payload"] for row in db.scalars(
+            sa.select(outbox).where(outbox.event == "learning.dropped"))]
+    note(app, "b:admin", "while away")  # a dropped track records no progress
+    assert progress(app, "b:admin", body["id"]) == []
+    assert move("b:admin", "drop").status_code == 409
+    resumed = move("b:admin", "resume")
+    assert resumed.status_code == 200 and resumed.json()["status"] == "active", resumed.text
+    note(app, "b:admin", "back")
+    assert progress(app, "b:admin", body["id"]) == ["basics.firstNote"]
+    assert move("b:admin", "complete").status_code == 404  # the service's, not a route
 
 
 def test_no_route_completes_a_step(app: App, project: Path) -> None:

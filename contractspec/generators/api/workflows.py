@@ -4,7 +4,8 @@ The body names the record (`{"id": ...}`); the route answers 404 when the actor 
 it, 403 when the transition's `by` refuses the actor, 409 (`transition_not_allowed`, with the
 current state and the transitions open now) when the record's state is not a source of the
 transition or its `when` is false; otherwise it sets the state, emits the transition's event,
-records the transition in the audit trail and returns the record.
+records the transition in the audit trail and returns the record. A standard module's
+transitions are served only where `SERVED_STD_TRANSITIONS` says so.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from contractspec.generators.db.naming import kebab, member_name, pascal, snake
 from contractspec.ir import nodes as ir
 
 WORKFLOW_VERSION = "v1"
+# The standard modules' transitions served as routes, (module, workflow, transition). The
+# others are their generated services' business (an invitation is accepted by its
+# operations, a job moved by the worker): a route would skip what those do besides.
+SERVED_STD_TRANSITIONS = frozenset({
+    ("learning", "EnrollmentFlow", "drop"),  # a learner leaves a track...
+    ("learning", "EnrollmentFlow", "resume"),  # ...and comes back to it
+})
 
 
 @dataclass
@@ -63,9 +71,11 @@ class Flow:
 def build_flows(program: ir.Program, access: AccessModel, symbols: SymbolTable) -> list[Flow]:
     flows: list[Flow] = []
     for module in program.modules:
-        if module.std:
-            continue
         for decl in module.workflows:
+            served = [t for t in decl.transitions if not module.std
+                      or (module.name, decl.name, t.name) in SERVED_STD_TRANSITIONS]
+            if not served:
+                continue
             entity_ref, field_ref = subject_parts(decl.subject)
             sym = symbols.lookup(module.name, entity_ref.name, "type",
                                  frozenset({"entity"})).symbol if entity_ref else None
@@ -77,7 +87,7 @@ def build_flows(program: ir.Program, access: AccessModel, symbols: SymbolTable) 
             flow = Flow(decl.name, module.name, entity, spec, column.attr,
                         column.enum.class_name,
                         member_name(decl.initial.name) if decl.initial is not None else None)
-            for t in decl.transitions:
+            for t in served:
                 function = f"{snake(decl.name)}_{snake(t.name)}"
                 event = None
                 if t.emits is not None:
