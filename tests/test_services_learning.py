@@ -6,8 +6,10 @@ own enrolments (the `EnrollmentFlow` transitions served as routes)."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,42 @@ def test_a_when_condition_compares_money_as_numbers_and_enum_values_as_names(
     assert not service._compare("9999.9999", ">", service.decimal.Decimal("10000"))
     assert not service._compare(None, ">", service.decimal.Decimal("10000"))
     assert service._compare("long", "in", ["short", "long"])
+
+
+def test_idle_learners_are_nudged_once_with_their_next_step(app: App) -> None:
+    """`sendLearningNudges` (run by the worker): a learner idle on an active track for
+    `idleFor` gets `learning.nudged` with its next step, once per idle period; not one who
+    switched nudges off or made progress lately."""
+    models, dev = app.modules["models"], app.modules["dev"]
+    for name in ("idle", "quiet", "busy"):
+        with app.modules["session"].SessionLocal() as db:
+            app.tokens[f"a:{name}"] = dev.create_token(db, "Org a", f"{name}@a.example",
+                                                       "member", name.title())
+    enrolled = {name: enroll(app, f"a:{name}").json()["id"] for name in ("idle", "quiet", "busy")}
+    assert app.call("a:quiet", "POST", "/v1/set-nudges", json={"enabled": False}).status_code \
+        == 200
+    note(app, "a:busy", "progress today")
+    ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=4)
+    with app.modules["session"].SessionLocal() as db:
+        db.execute(sa.update(models.Enrollment).where(models.Enrollment.id.in_(
+            [uuid.UUID(i) for i in enrolled.values()])).values(started_at=ago))
+        db.commit()
+
+    def nudge() -> list[dict[str, Any]]:
+        with app.modules["session"].SessionLocal() as db:
+            app.modules["queue"].enqueue(db, "sendLearningNudges", {})
+            db.commit()
+        app.modules["worker"].run_once()
+        outbox = models.OutboxEvent
+        with app.modules["session"].SessionLocal() as db:
+            jobs = db.scalars(sa.select(models.Job).where(
+                models.Job.type == "sendLearningNudges")).all()
+            assert {str(j.status) for j in jobs} == {"succeeded"}, [j.last_error for j in jobs]
+            return [row.body["payload"] for row in db.scalars(
+                sa.select(outbox).where(outbox.event == "learning.nudged"))
+                if row.body["payload"]["enrollment"] in enrolled.values()]
+
+    idle_user = app.call("a:idle", "GET", "/v1/my-enrollments").json()["items"][0]["user"]
+    assert nudge() == [{"enrollment": enrolled["idle"], "learner": idle_user,
+                        "track": "onboarding", "step": "basics.firstNote"}]
+    assert len(nudge()) == 1  # nudged already in this idle period

@@ -27,7 +27,7 @@ MODULE = "learning"
 OPERATIONS = ("listTracks", "enroll", "myEnrollments", "myProgress", "setNudges")
 ERRORS = ("UnknownTrack", "AlreadyEnrolled", "EnrollmentNotFound")
 EVENTS = {"EnrolledEvent": "learning.enrolled", "StepEvent": "learning.step_completed",
-          "TrackEvent": "learning.track_completed"}
+          "TrackEvent": "learning.track_completed", "NudgedEvent": "learning.nudged"}
 _COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">=", "in"})
 
 
@@ -49,6 +49,7 @@ class LearningProvider(ServiceProvider):
             "EnrollmentPage": ops["myEnrollments"].output.py,
             "CompletionPage": ops["myProgress"].output.py,
             "CompletionRead": ops["myProgress"].output.py.removesuffix("Page"),
+            "NudgeInput": "SendLearningNudgesInput", "nudge_job": "send_learning_nudges_job",
             **{f"{name}Input": op.input.name for name, op in ops.items()},
             **{name: op.function for name, op in ops.items()},
         }

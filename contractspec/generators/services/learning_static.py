@@ -8,7 +8,8 @@ A step completes when its `completes on` event happens to the learner: the event
 step's `when` condition true of the payload. The outbox subscribers below record it
 (`StepCompletion`), count it on the enrolment, emit `learning.step_completed`, and complete
 the track after its last step. Nothing a learner can call completes a step, and events
-that happened before the enrolment do not count.
+that happened before the enrolment do not count. The `sendLearningNudges` job reminds idle
+learners of their next step (`learning.nudged`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from {app}.api.context import Context
 from {app}.db import models
 from {app}.events import models as events
 from {app}.events import outbox
+from {app}.jobs.definitions import JobContext, {NudgeInput}
 
 # The spec's `track` declarations.
 TRACKS: tuple[schemas.TrackOutline, ...] = {tracks}
@@ -241,6 +243,46 @@ def _complete(session: Session, enrollment: models.{Enrollment}, step: Step,
         done_payload = events.{TrackEvent}Payload(enrollment=enrollment.id,
                                                   track=enrollment.track)
         outbox.emit(session, None, events.{TrackEvent}, done_payload,
+                    org_id=enrollment.org_id)
+
+
+def _next_step(session: Session, enrollment: models.{Enrollment}) -> str | None:
+    """The enrolment's first step not done yet, `unit.step`."""
+    query = sa.select(models.{StepCompletion}.unit, models.{StepCompletion}.step).where(
+        models.{StepCompletion}.enrollment_id == enrollment.id)
+    done = {(unit, step) for unit, step in session.execute(query)}
+    track = next((t for t in TRACKS if t.name == enrollment.track), None)
+    for unit in track.units if track is not None else ():
+        for step in unit.steps:
+            if (unit.name, step.name) not in done:
+                return f"{unit.name}.{step.name}"
+    return None
+
+
+def {nudge_job}(ctx: JobContext, data: {NudgeInput}) -> None:
+    """Nudge each learner with nudges on who was idle on an active track for `idleFor`
+    (since the enrolment, their last step there and the last nudge): `learning.nudged`
+    with the track's next step, once per idle period (`Enrollment.lastNudgedAt`)."""
+    now = _now()
+    since = now - data.idleFor
+    last_step = sa.select(sa.func.max(models.{StepCompletion}.completed_at)).where(
+        models.{StepCompletion}.enrollment_id == models.{Enrollment}.id).scalar_subquery()
+    due = sa.select(models.{Enrollment}).join(models.{Enrollment}.learner).where(
+        models.{Enrollment}.status == enums.{EnrollmentStatus}.active,
+        models.{Learner}.nudges.is_(True),
+        models.{Enrollment}.started_at <= since,
+        sa.or_(last_step.is_(None), last_step <= since),
+        sa.or_(models.{Enrollment}.last_nudged_at.is_(None),
+               models.{Enrollment}.last_nudged_at <= since))
+    for enrollment in ctx.session.scalars(due.order_by(models.{Enrollment}.id)).all():
+        step = _next_step(ctx.session, enrollment)
+        if step is None:
+            continue
+        enrollment.last_nudged_at = now
+        payload = events.{NudgedEvent}Payload(enrollment=enrollment.id,
+                                               learner=enrollment.user_id,
+                                               track=enrollment.track, step=step)
+        outbox.emit(ctx.session, None, events.{NudgedEvent}, payload,
                     org_id=enrollment.org_id)
 
 

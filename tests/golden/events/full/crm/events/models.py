@@ -631,6 +631,33 @@ class LearningEnrolledV1(BaseModel):
     payload: LearningEnrolledV1Payload
 
 
+class LearningNudgedV1Payload(BaseModel):
+    """The payload of `learning.nudged v1`."""
+
+    model_config = _CONFIG
+
+    enrollment: _Uuid
+    learner: _Uuid
+    track: str
+    step: str
+
+
+class LearningNudgedV1(BaseModel):
+    """`learning.nudged v1`: A learner idle on an active track is reminded of its next step
+    (`unit.step`).
+    """
+
+    model_config = _CONFIG
+
+    id: _Uuid
+    type: Literal["learning.nudged"]
+    version: Literal["v1"]
+    occurredAt: _Timestamp
+    actor: EventActor
+    orgId: _Uuid
+    payload: LearningNudgedV1Payload
+
+
 class LearningStepCompletedV1Payload(BaseModel):
     """The payload of `learning.step_completed v1`."""
 
@@ -1180,6 +1207,7 @@ EVENT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("job.succeeded", "v1"): JobSucceededV1,
     ("learning.dropped", "v1"): LearningDroppedV1,
     ("learning.enrolled", "v1"): LearningEnrolledV1,
+    ("learning.nudged", "v1"): LearningNudgedV1,
     ("learning.step_completed", "v1"): LearningStepCompletedV1,
     ("learning.track_completed", "v1"): LearningTrackCompletedV1,
     ("member.invited", "v1"): MemberInvitedV1,
