@@ -311,11 +311,16 @@ def test_targets_by_org_user_plan_and_segment(app: App) -> None:
         == 200
     assert "newBoard" in _flags(app, "t3:owner")
     # a segment
-    segment = app.modules["models"].Segment(key=f"beta-{uuid.uuid4().hex[:6]}")
-    with app.session() as db:
-        db.add(segment)
-        db.commit()
-        key, segment_id = segment.key, str(segment.id)
+    key = f"beta-{uuid.uuid4().hex[:6]}"
+    assert app.call("t1:member", "POST", "/v1/create-segment", json={"key": key}).status_code \
+        == 403
+    created = app.call("t1:owner", "POST", "/v1/create-segment", json={"key": key})
+    assert created.status_code == 201, created.text
+    segment_id = created.json()["id"]
+    assert app.call("t1:owner", "POST", "/v1/create-segment", json={"key": key}).status_code \
+        == 409  # keys are unique
+    listed = app.call("t1:admin", "GET", "/v1/list-segments", params={"q": key}).json()
+    assert [s["id"] for s in listed["items"]] == [segment_id]
     t4 = str(app.actor("t4:owner").org_id)
     assert app.call("t1:owner", "POST", "/v1/add-to-segment", json={
         "segment": segment_id, "org": t4}).status_code == 200

@@ -141,6 +141,11 @@ def may_create_project_v1(actor: Actor) -> bool:
     return actor.can("manage_projects")
 
 
+def may_create_segment_v1(actor: Actor) -> bool:
+    """`createSegment v1`: `manage_flags`."""
+    return actor.can("manage_flags")
+
+
 def may_delete_org_v1(actor: Actor) -> bool:
     """`deleteOrg v1`: `delete_org`."""
     return actor.can("delete_org")
@@ -309,6 +314,11 @@ def may_list_projects_v1(actor: Actor) -> bool:
 def may_list_schedules_v1(actor: Actor) -> bool:
     """`listSchedules v1`: `view_jobs`."""
     return actor.can("view_jobs")
+
+
+def may_list_segments_v1(actor: Actor) -> bool:
+    """`listSegments v1`: `view_flags`."""
+    return actor.can("view_flags")
 
 
 def may_list_usage_records_v1(actor: Actor) -> bool:

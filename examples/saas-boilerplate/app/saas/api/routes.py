@@ -417,6 +417,42 @@ def create_project_v1(
 
 
 @router.post(
+    "/v1/create-segment",
+    operation_id="create_segment_v1",
+    summary="createSegment v1",
+    tags=["flags"],
+    status_code=201,
+    dependencies=[allowed(policies.may_create_segment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def create_segment_v1(
+    data: schemas.CreateSegmentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Segment:
+    """Create a segment: a named group of organisations that flags target
+    (`target segment <key>`, or `addFlagTarget` with the kind `segment`).
+    """
+    if not policies.may_create_segment_v1(actor):
+        raise errors.Forbidden()
+    row = models.Segment(key=data.key)
+    if data.description is not None:
+        row.description = data.description
+    if not policies.segment_may_create(actor, row):
+        raise errors.Forbidden()
+    session.add(row)
+    _commit(session)
+    session.refresh(row)
+    return schemas.Segment.from_row(row)
+
+
+@router.post(
     "/v1/delete-org",
     operation_id="delete_org_v1",
     summary="deleteOrg v1",
@@ -1414,6 +1450,42 @@ def list_schedules_v1(
         raise errors.Forbidden()
     result: schemas.JobSchedulePage = jobs_service.list_schedules_v1(Context(session, actor), data)
     return result
+
+
+@router.get(
+    "/v1/list-segments",
+    operation_id="list_segments_v1",
+    summary="listSegments v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_list_segments_v1)],
+    responses=_errors({401: "No valid bearer token.", 403: "Not allowed.", 422: "Invalid input."}),
+)
+def list_segments_v1(
+    data: Annotated[schemas.ListSegmentsV1Input, Query()],
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.SegmentPage:
+    """The query `listSegments v1`."""
+    if not policies.may_list_segments_v1(actor):
+        raise errors.Forbidden()
+    query = sa.select(models.Segment).where(policies.segment_listable(actor))
+    if data.q:
+        text = data.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        query = query.where(sa.or_(
+            models.Segment.key.ilike(pattern, escape="\\"),
+            models.Segment.description.ilike(pattern, escape="\\"),
+        ))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    offset = (data.page - 1) * data.size
+    page = query.order_by(models.Segment.id).limit(data.size).offset(offset)
+    rows = session.scalars(page).all()
+    return schemas.SegmentPage(
+        items=[schemas.Segment.from_row(r) for r in rows],
+        total=total or 0,
+        page=data.page,
+        size=data.size,
+    )
 
 
 @router.get(

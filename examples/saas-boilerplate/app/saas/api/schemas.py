@@ -614,6 +614,19 @@ class Project(BaseModel):
         )
 
 
+class Segment(BaseModel):
+    """A named group of users or organisations (beta testers, design partners…)."""
+
+    id: uuid.UUID
+    key: SafeStr
+    description: SafeStr | None
+
+    @classmethod
+    def from_row(cls, row: models.Segment) -> Segment:
+        """The read model of a database row (secret fields left out)."""
+        return cls(id=row.id, key=row.key, description=row.description)
+
+
 class SegmentMember(BaseModel):
     """An organisation in a segment."""
 
@@ -884,6 +897,15 @@ class ProjectPage(BaseModel):
     size: int
 
 
+class SegmentPage(BaseModel):
+    """One page of `Segment` items, and how many there are in all."""
+
+    items: list[Segment]
+    total: int
+    page: int
+    size: int
+
+
 class UsageRecordPage(BaseModel):
     """One page of `UsageRecord` items, and how many there are in all."""
 
@@ -999,6 +1021,15 @@ class CreateProjectV1Input(BaseModel):
     name: Annotated[SafeStr, Field(min_length=1, max_length=120)]
     description: SafeStr | None = None
     visibility: enums.ProjectVisibility | None = None
+
+
+class CreateSegmentV1Input(BaseModel):
+    """The input of command `createSegment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+    description: Annotated[SafeStr, Field(min_length=1, max_length=300)] | None = None
 
 
 class DeleteOrgV1Input(BaseModel):
@@ -1264,6 +1295,14 @@ class ListSchedulesV1Input(BaseModel):
 
     page: Annotated[int, Field(ge=1, le=2147483647)] = 1
     size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ListSegmentsV1Input(BaseModel):
+    """The input of query `listSegments v1`."""
+
+    page: Annotated[int, Field(ge=1, le=2147483647)] = 1
+    size: Annotated[int, Field(ge=1, le=100)] = 20
+    q: str | None = None
 
 
 class ListUsageRecordsV1Input(BaseModel):
