@@ -327,6 +327,11 @@ def test_targets_by_org_user_plan_and_segment(app: App) -> None:
     assert app.call("t1:owner", "POST", add, json={
         "key": "halfOfOrgs", "kind": "segment", "value": key}).status_code == 200
     assert "halfOfOrgs" in _flags(app, "t4:owner")
+    out = {"segment": segment_id, "org": t4}
+    assert app.call("t1:member", "POST", "/v1/remove-from-segment", json=out).status_code == 403
+    assert app.call("t1:owner", "POST", "/v1/remove-from-segment", json=out).status_code == 204
+    assert not app.rows("SegmentMember", segment_id=uuid.UUID(segment_id))
+    assert app.call("t1:owner", "POST", "/v1/remove-from-segment", json=out).status_code == 404
     # unknown targets and flags
     assert app.call("t1:owner", "POST", add, json={
         "key": "newBoard", "kind": "plan", "value": "platinum"}).status_code == 422
@@ -411,6 +416,11 @@ def test_an_experiment_is_started_then_concluded_with_a_winner(app: App) -> None
         e.body["payload"] for e in app.rows("OutboxEvent", event="experiment.started")]
     assert {"experiment": experiment, "winner": "annual"} in [
         e.body["payload"] for e in app.rows("OutboxEvent", event="experiment.concluded")]
+    assert call("p1:owner", "/v1/archive-experiment", {"experiment": "onboardingCopy"}) \
+        .json()["error"]["code"] in ("NotConcluded", "UnknownExperiment")
+    archived = call("p1:owner", "/v1/archive-experiment", key)
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert call("p1:owner", "/v1/archive-experiment", key).status_code == 409
     with app.session() as db:
         evaluate = app.modules["evaluate"]
         for who in ("p1:member", "p1:owner", "p2:owner"):  # the winner, whatever the variant

@@ -237,13 +237,14 @@ def assignment(session: Session, actor: Actor,
 
 def experiment_on(session: Session, actor: Actor, key: str) -> bool:
     """An operation behind an experiment is served to the users given another variant than
-    the first (the control) while it runs, and to everyone once it concluded with one."""
+    the first (the control) while it runs, and to everyone once it concluded with one (and
+    after it is archived)."""
     split = VARIANTS.get(key, ())
     row = session.scalar(sa.select(models.{Experiment}).where(models.{Experiment}.key == key))
     if not split or row is None:
         return False
     control = split[0][0]
-    if row.status == {ExperimentStatus}.concluded:
+    if row.status in ({ExperimentStatus}.concluded, {ExperimentStatus}.archived):
         return row.winner is not None and row.winner != control
     if row.status != {ExperimentStatus}.running:
         return False
@@ -417,6 +418,16 @@ def {add_to_segment}(ctx: Context, data: schemas.{add_to_segment_in}) -> schemas
     return schemas.SegmentMember.from_row(row)
 
 
+def {remove_from_segment}(ctx: Context, data: schemas.{remove_from_segment_in}) -> None:
+    row = ctx.session.scalar(sa.select(models.{SegmentMember}).where(
+        models.{SegmentMember}.segment_id == data.segment,
+        models.{SegmentMember}.org_id == data.org))
+    if row is None:
+        raise errors.NotInSegment()
+    ctx.session.delete(row)
+    ctx.commit()
+
+
 def _running(ctx: Context, key: str) -> models.{Experiment}:
     row = evaluate.experiment_row(ctx.session, key)
     if row is None:
@@ -491,6 +502,18 @@ def {conclude_experiment}(ctx: Context,
     return schemas.Experiment.from_row(row)
 
 
+def {archive_experiment}(ctx: Context,
+                       data: schemas.{archive_experiment_in}) -> schemas.Experiment:
+    """Archive a concluded experiment; its winner stays served."""
+    row = _locked(ctx, data.experiment)
+    if row.status != {ExperimentStatus}.concluded:
+        raise errors.NotConcluded(details={{"status": str(row.status)}})
+    row.status = {ExperimentStatus}.archived
+    ctx.commit()
+    ctx.session.refresh(row)
+    return schemas.Experiment.from_row(row)
+
+
 def {list_experiments}(ctx: Context,
                      data: schemas.{list_experiments_in}) -> schemas.ExperimentPage:
     _sync(ctx.session)
@@ -509,6 +532,7 @@ _OPERATIONS = {
     "addToSegment": "add_to_segment", "getVariant": "get_variant",
     "recordExposure": "record_exposure", "listExperiments": "list_experiments",
     "startExperiment": "start_experiment", "concludeExperiment": "conclude_experiment",
+    "archiveExperiment": "archive_experiment", "removeFromSegment": "remove_from_segment",
 }
 
 

@@ -106,6 +106,11 @@ def may_add_to_segment_v1(actor: Actor) -> bool:
     return actor.can("manage_flags")
 
 
+def may_archive_experiment_v1(actor: Actor) -> bool:
+    """`archiveExperiment v1`: `manage_experiments`."""
+    return actor.can("manage_experiments")
+
+
 def may_cancel_job_v1(actor: Actor) -> bool:
     """`cancelJob v1`: `manage_jobs or enqueue_jobs`."""
     return actor.can("manage_jobs") or actor.can("enqueue_jobs")
@@ -354,6 +359,11 @@ def may_record_threshold_crossing_v1(actor: Actor) -> bool:
 def may_record_usage_v1(actor: Actor) -> bool:
     """`recordUsage v1`: `record_usage`."""
     return actor.can("record_usage")
+
+
+def may_remove_from_segment_v1(actor: Actor) -> bool:
+    """`removeFromSegment v1`: `manage_flags`."""
+    return actor.can("manage_flags")
 
 
 def may_remove_member_v1(actor: Actor) -> bool:

@@ -214,10 +214,22 @@ class NotCancellable(ApiError):
     message = "Only a queued or failed job can be cancelled"
 
 
+class NotConcluded(ApiError):
+    status = 409
+    code = "NotConcluded"
+    message = "Only a concluded experiment can be archived"
+
+
 class NotDraft(ApiError):
     status = 409
     code = "NotDraft"
     message = "Only a drafted experiment can start"
+
+
+class NotInSegment(ApiError):
+    status = 404
+    code = "NotInSegment"
+    message = "The organisation is not in this segment"
 
 
 class NotPending(ApiError):

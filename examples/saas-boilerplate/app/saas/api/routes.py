@@ -172,6 +172,33 @@ def add_to_segment_v1(
 
 
 @router.post(
+    "/v1/archive-experiment",
+    operation_id="archive_experiment_v1",
+    summary="archiveExperiment v1",
+    tags=["flags"],
+    dependencies=[allowed(policies.may_archive_experiment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "No experiment has this key",
+        409: "Only a concluded experiment can be archived",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def archive_experiment_v1(
+    data: schemas.ArchiveExperimentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> schemas.Experiment:
+    """Archive a concluded experiment (`ExperimentFlow.archive`): its winner stays served."""
+    if not policies.may_archive_experiment_v1(actor):
+        raise errors.Forbidden()
+    result: schemas.Experiment = flags_service.archive_experiment_v1(Context(session, actor), data)
+    return result
+
+
+@router.post(
     "/v1/cancel-job",
     operation_id="cancel_job_v1",
     summary="cancelJob v1",
@@ -1800,6 +1827,35 @@ def record_usage_v1(
         raise errors.Forbidden()
     result: schemas.UsageRecord = metering_service.record_usage_v1(Context(session, actor), data)
     return result
+
+
+@router.post(
+    "/v1/remove-from-segment",
+    operation_id="remove_from_segment_v1",
+    summary="removeFromSegment v1",
+    tags=["flags"],
+    status_code=204,
+    response_class=Response,
+    dependencies=[allowed(policies.may_remove_from_segment_v1)],
+    responses=_errors({
+        401: "No valid bearer token.",
+        403: "Not allowed.",
+        404: "The organisation is not in this segment",
+        409: "Conflicts with existing data or the record's state.",
+        413: "The request body is too large.",
+        422: "Invalid input.",
+    }),
+)
+def remove_from_segment_v1(
+    data: schemas.RemoveFromSegmentV1Input,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Take an organisation out of a segment."""
+    if not policies.may_remove_from_segment_v1(actor):
+        raise errors.Forbidden()
+    flags_service.remove_from_segment_v1(Context(session, actor), data)
+    return Response(status_code=204)
 
 
 @router.post(

@@ -960,6 +960,14 @@ class AddToSegmentV1Input(BaseModel):
     org: uuid.UUID
 
 
+class ArchiveExperimentV1Input(BaseModel):
+    """The input of command `archiveExperiment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: Annotated[SafeStr, Field(min_length=1, max_length=80)]
+
+
 class CancelJobV1Input(BaseModel):
     """The input of command `cancelJob v1`."""
 
@@ -1382,6 +1390,15 @@ class RecordUsageV1Input(BaseModel):
     metric: Annotated[SafeStr, Field(min_length=1, max_length=80)]
     quantity: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=4)]
     idempotencyKey: Annotated[SafeStr, Field(min_length=1, max_length=200)] | None = None
+
+
+class RemoveFromSegmentV1Input(BaseModel):
+    """The input of command `removeFromSegment v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segment: uuid.UUID
+    org: uuid.UUID
 
 
 class RemoveMemberV1Input(BaseModel):

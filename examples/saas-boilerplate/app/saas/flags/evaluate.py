@@ -187,13 +187,14 @@ def assignment(session: Session, actor: Actor,
 
 def experiment_on(session: Session, actor: Actor, key: str) -> bool:
     """An operation behind an experiment is served to the users given another variant than
-    the first (the control) while it runs, and to everyone once it concluded with one."""
+    the first (the control) while it runs, and to everyone once it concluded with one (and
+    after it is archived)."""
     split = VARIANTS.get(key, ())
     row = session.scalar(sa.select(models.Experiment).where(models.Experiment.key == key))
     if not split or row is None:
         return False
     control = split[0][0]
-    if row.status == ExperimentStatus.concluded:
+    if row.status in (ExperimentStatus.concluded, ExperimentStatus.archived):
         return row.winner is not None and row.winner != control
     if row.status != ExperimentStatus.running:
         return False

@@ -139,6 +139,16 @@ def add_to_segment_v1(ctx: Context, data: schemas.AddToSegmentV1Input) -> schema
     return schemas.SegmentMember.from_row(row)
 
 
+def remove_from_segment_v1(ctx: Context, data: schemas.RemoveFromSegmentV1Input) -> None:
+    row = ctx.session.scalar(sa.select(models.SegmentMember).where(
+        models.SegmentMember.segment_id == data.segment,
+        models.SegmentMember.org_id == data.org))
+    if row is None:
+        raise errors.NotInSegment()
+    ctx.session.delete(row)
+    ctx.commit()
+
+
 def _running(ctx: Context, key: str) -> models.Experiment:
     row = evaluate.experiment_row(ctx.session, key)
     if row is None:
@@ -208,6 +218,18 @@ def conclude_experiment_v1(ctx: Context,
     ctx.session.flush()
     ctx.emit(events.ExperimentConcludedV1, events.ExperimentConcludedV1Payload.model_validate(
         {"experiment": row.id, "winner": data.winner}))
+    ctx.commit()
+    ctx.session.refresh(row)
+    return schemas.Experiment.from_row(row)
+
+
+def archive_experiment_v1(ctx: Context,
+                       data: schemas.ArchiveExperimentV1Input) -> schemas.Experiment:
+    """Archive a concluded experiment; its winner stays served."""
+    row = _locked(ctx, data.experiment)
+    if row.status != ExperimentStatus.concluded:
+        raise errors.NotConcluded(details={"status": str(row.status)})
+    row.status = ExperimentStatus.archived
     ctx.commit()
     ctx.session.refresh(row)
     return schemas.Experiment.from_row(row)
