@@ -45,6 +45,17 @@ def operator(app: App) -> str:
     return operator_token(app, f"ops-{uuid.uuid4().hex[:8]}@staff.example")
 
 
+def test_the_dev_command_issues_an_operator_token(app: App,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    email = f"ops-{uuid.uuid4().hex[:8]}@staff.example"
+    assert app.modules["dev"].main(["create-token", "--org", "Staff", "--email", email,
+                                    "--role", "member", "--operator"]) == 0
+    token = capsys.readouterr().out.strip()
+    with app.session() as db:
+        assert app.modules["auth"].actor_for_token(db, token).role == "operator"
+    assert app.get(token, "/v1/list-dead-jobs").status_code == 200
+
+
 def test_the_operator_role_comes_from_the_token(app: App) -> None:
     """An operator's token acts as `operator`; the same person's ordinary token acts with
     their role; the operator's token stops working when their membership ends or it is
