@@ -80,7 +80,8 @@ def test_only_operations_writing_entity_fields_are_crud() -> None:
 
 def test_the_others_are_served_by_handlers() -> None:
     files = generate(analyze_texts({"notes.cspec": SPEC})).files
-    routes = files["main/api/routes.py"].decode()
+    (routes,) = (data.decode() for path, data in files.items()  # the app: the folder's name
+                 if path.endswith("/api/routes.py"))
     assert "define create_note_v2(ctx, data) in handlers/notes.py" in routes
     assert "define update_note_v2(ctx, data) in handlers/notes.py" in routes
     assert "define create_note_v1" not in routes and "define update_note_v1" not in routes

@@ -12,12 +12,12 @@ import pytest
 from contractspec.analysis import analyze_workspace
 from contractspec.generators import api as api_target
 from contractspec.generators.base import GeneratorOptions
-from contractspec.generators.services import ServiceInput
+from contractspec.generators.services import ServiceInput, ServiceProvider
 from contractspec.ir import nodes as ir
 from tests.conftest import DATA
 
 
-class MeProvider:
+class MeProvider(ServiceProvider):
     """A provider implementing `identity.me v1` (the test's own)."""
 
     module: ClassVar[str] = "identity"
