@@ -30,12 +30,15 @@ def wrap_strings(source: str) -> str:
     lines: list[str] = []
     for line in source.split("\n"):
         match = _KEYWORD_STRING.fullmatch(line) if len(line) > LINE_WIDTH else None
-        width = LINE_WIDTH - len(match["indent"]) - 4 if match is not None else 0
-        parts = _split(match["literal"], width) if match is not None else []
-        if match is None or not parts or (len(parts) == 1 and len(parts[0]) > width):
+        if match is None:
             lines.append(line)
             continue
         indent = match["indent"]
+        width = LINE_WIDTH - len(indent) - 4  # the parts' room, one level deeper
+        parts = _split(match["literal"], width)
+        if not parts or (len(parts) == 1 and len(parts[0]) > width):
+            lines.append(line)
+            continue
         lines += [f"{indent}{match['name']}=(", *(f"{indent}    {part}" for part in parts),
                   f"{indent}){match['end']}"]
     return "\n".join(lines)

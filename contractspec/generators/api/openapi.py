@@ -116,10 +116,15 @@ def _operation(op: Operation, auth: bool) -> dict[str, Any]:
     else:
         responses[str(op.status)] = {"description": "Successful Response", "content": {
             "application/json": {"schema": op.output.schema}}}
-    for status, text in op.error_statuses(auth).items():
-        responses[str(status)] = {"description": text, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    responses.update(error_responses(op.error_statuses(auth)))
     doc["responses"] = responses
     if auth and not op.public:
         doc["security"] = [{"HTTPBearer": []}]
     return doc
+
+
+def error_responses(statuses: dict[int, str]) -> dict[str, Any]:
+    """The error responses of a route (status -> description), each with the error body."""
+    return {str(status): {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for status, text in statuses.items()}

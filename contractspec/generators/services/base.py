@@ -11,8 +11,8 @@ policy first, then call the function; the function sees the `Context` (session, 
 A provider is pure like a generator: `files(service_input)` returns `{path: text}` under the
 application package (`services/<module>.py` at least). A `services/<module>_routes.py` among
 them is a router `main.py` includes; `paths(service_input)` documents its routes in
-`openapi.json`. Providers subclass the protocol, for that default. A std operation neither CRUD nor
-implemented is not served.
+`openapi.json`. Providers subclass the protocol, for that default. A std operation neither
+CRUD nor implemented is not served.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ class ServiceProvider(Protocol):
 
     def files(self, given: ServiceInput) -> dict[str, str]:
         """`{path under the app package: text}`, `services/<module>.py` among them."""
+        ...
 
     def paths(self, given: ServiceInput) -> dict[str, Any]:
         """The OpenAPI path items of the routes its `services/<module>_routes.py` serves
         besides the operations' (none by default)."""
         return {}
-        ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from contractspec.generators.api.access import EntityAccess, Unsupported, render
+from contractspec.generators.api.openapi import error_responses
 from contractspec.generators.base import GeneratorError
 from contractspec.generators.db.naming import py_str, snake
 from contractspec.generators.events.shapes import build_catalog
@@ -106,7 +107,7 @@ class FilesProvider(ServiceProvider):
             "responses": {"200": {"description": "Successful Response", "content": {
                 "application/json": {"schema": given.operation(
                     MODULE, "startUpload").output.schema}}},
-                **_error_responses(_content_errors(given))},
+                **error_responses(_content_errors(given))},
             "security": [{"HTTPBearer": []}]}
         download: dict[str, Any] = {
             "tags": [MODULE], "summary": "a file's contents, by a signed link",
@@ -117,7 +118,7 @@ class FilesProvider(ServiceProvider):
                            for name in ("key", "name", "type", "expires", "signature")],
             "responses": {"200": {"description": "The file's contents, as its media type.",
                                   "content": {"application/octet-stream": binary}},
-                          **_error_responses(DOWNLOAD_ERRORS)}}
+                          **error_responses(DOWNLOAD_ERRORS)}}
         return {"/v1/files/{file_id}/content": {"put": put},
                 "/v1/files/download": {"get": download}}
 
@@ -135,12 +136,6 @@ def _content_errors(given: ServiceInput) -> dict[int, str]:
             413: messages["TooLarge"], 415: messages["KindNotAllowed"],
             422: "Invalid input, or the body is not the announced size."}
 
-
-def _error_responses(statuses: dict[int, str]) -> dict[str, Any]:
-    """The document's error responses: each status with the error body."""
-    return {str(status): {"description": text, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-        for status, text in statuses.items()}
 
 
 def _literal(statuses: dict[int, str]) -> str:

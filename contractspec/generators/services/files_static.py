@@ -458,8 +458,11 @@ def _viewable_stored(ctx: Context, file_id: uuid.UUID) -> models.{File}:
     policy): 404 otherwise, 409 while its upload is not complete."""
     row = _file(ctx, file_id)
     attachments = _attachments(ctx.session, row.id)
-    if not (any(_may(ctx, a, "view") for a in attachments) if attachments
-            else _policy_reads(ctx, row)):
+    if attachments:
+        visible = any(_may(ctx, a, "view") for a in attachments)
+    else:
+        visible = _policy_reads(ctx, row)
+    if not visible:
         raise {FileNotFound}()
     if row.status != enums.{FileStatus}.stored:
         raise errors.Conflict("The file is not stored yet: complete its upload first.")
