@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from contractspec.analysis import analyze_texts
+from contractspec.generators.api import ApiGenerator
 from contractspec.generators.base import GeneratorOptions
 from contractspec.generators.worker import WorkerGenerator
 from tests.databases import temporary_database
@@ -308,3 +309,35 @@ def test_jobs_of_the_same_name_in_two_modules_do_not_clash() -> None:
     assert 'job="a.cleanup"' in definitions and 'job="b.cleanup"' in definitions
     assert '"purgeFinishedJobs": JobType(' in definitions  # no clash: the plain name
     compile(definitions, "definitions.py", "exec")
+
+
+SCAN_CLASH = {"mine.cspec": """\
+module mine
+
+use identity
+use jobs
+use files
+
+job scanFile {
+  input {
+    path: string
+  }
+}
+""", "other.cspec": "module other\n\nuse jobs\nuse learning\n\njob sendLearningNudges {\n}\n"}
+
+
+def test_a_std_job_named_like_a_workspace_job_keeps_its_generated_implementation() -> None:
+    """The std services name their job functions as the worker does: with the module when
+    a workspace module declares a job of the same name."""
+    analysis = analyze_texts(SCAN_CLASH)
+    assert not analysis.errors, analysis.diagnostics
+    options = GeneratorOptions(app="two")
+    definitions = bytes(WorkerGenerator().generate(analysis.program, options)[
+        "two/jobs/definitions.py"]).decode()
+    services = ApiGenerator().generate(analysis.program, options)
+    files, learning = (bytes(services[f"two/services/{m}.py"]).decode()
+                       for m in ("files", "learning"))
+    for module, job, text in (("files", "scan_file", files),
+                              ("learning", "send_learning_nudges", learning)):
+        assert f'handler="{module}_{job}_job"' in definitions
+        assert f"def {module}_{job}_job(" in text

@@ -53,6 +53,17 @@ def names(given: ServiceInput, module: str,
     return found
 
 
+def job_names(given: ServiceInput, module: str, name: str) -> tuple[str, str]:
+    """A job's input model and handler function, as the `worker` target names them (with
+    the module's name when another module declares a job of the same name)."""
+    from contractspec.generators.worker.model import collect  # worker imports us
+
+    for job in collect(given.program).jobs:
+        if (job.module, job.name) == (module, name):
+            return job.model, job.handler
+    raise GeneratorError(f"no job `{module}.{name}`")
+
+
 def fill(template: str, values: dict[str, str]) -> str:
     """The template with its placeholders replaced; a missing name is a generator bug."""
     try:

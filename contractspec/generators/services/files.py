@@ -20,6 +20,7 @@ from contractspec.generators.db.naming import py_str, snake
 from contractspec.generators.events.shapes import build_catalog
 from contractspec.generators.services import files_static as static
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
+from contractspec.generators.services.common import job_names
 from contractspec.ir import nodes as ir
 
 MODULE = "files"
@@ -67,9 +68,9 @@ class FilesProvider(ServiceProvider):
             "download": ops["getDownloadUrl"].function,
             "list_attachments": ops["listAttachments"].function,
             "detach": ops["detachFile"].function, "delete": ops["deleteFile"].function,
-            "PurgeInput": "PurgeExpiredFilesInput", "ScanInput": "ScanFileInput",
-            "purge_job": "purge_expired_files_job", "scan_job": "scan_file_job",
         }
+        names["PurgeInput"], names["purge_job"] = job_names(given, MODULE, "purgeExpiredFiles")
+        names["ScanInput"], names["scan_job"] = job_names(given, MODULE, "scanFile")
         classes = {e.code: e.class_name for op in ops.values() for e in op.errors}
         for code in ERRORS:
             if code not in classes:

@@ -20,6 +20,7 @@ from contractspec.generators.db.naming import py_str
 from contractspec.generators.events.shapes import EventVersion, build_catalog
 from contractspec.generators.services import learning_static as static
 from contractspec.generators.services.base import ServiceInput, ServiceProvider
+from contractspec.generators.services.common import job_names
 from contractspec.ir import nodes as ir
 from contractspec.ir.text import expr_text
 
@@ -49,10 +50,10 @@ class LearningProvider(ServiceProvider):
             "EnrollmentPage": ops["myEnrollments"].output.py,
             "CompletionPage": ops["myProgress"].output.py,
             "CompletionRead": ops["myProgress"].output.py.removesuffix("Page"),
-            "NudgeInput": "SendLearningNudgesInput", "nudge_job": "send_learning_nudges_job",
             **{f"{name}Input": op.input.name for name, op in ops.items()},
             **{name: op.function for name, op in ops.items()},
         }
+        names["NudgeInput"], names["nudge_job"] = job_names(given, MODULE, "sendLearningNudges")
         classes = {e.code: e.class_name for op in ops.values() for e in op.errors}
         for code in ERRORS:
             if code not in classes:
